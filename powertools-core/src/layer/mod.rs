@@ -1,0 +1,269 @@
+//! The tower layer that runs a handler inside its invocation scope, with the utilities' hooks
+//! around it.
+//!
+//! ```no_run
+//! use lambda_runtime::{service_fn, Error, LambdaEvent};
+//! use powertools_core::layer::InvocationLayer;
+//! use serde_json::Value;
+//! use tower::ServiceBuilder;
+//!
+//! async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+//!     // Anywhere below here, `Invocation::current()` is this invocation.
+//!     Ok(event.payload)
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     let service = ServiceBuilder::new()
+//!         .layer(InvocationLayer::new().handler_name("handler"))
+//!         .service(service_fn(handler));
+//!     lambda_runtime::run(service).await
+//! }
+//! ```
+
+mod hook;
+#[cfg(feature = "http")]
+mod http;
+mod outcome;
+mod panic;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use lambda_runtime::LambdaEvent;
+use serde::Serialize;
+use tower::{Layer, Service};
+use tracing::Instrument;
+
+pub use hook::InvocationHook;
+pub use outcome::{ErrorReport, EventView, InvocationOutcome, PanicReport, ResponseView};
+
+use crate::{ColdStart, Invocation, InvocationContext};
+
+/// A boxed, `Send` future: what [`InvocationService`] returns.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// A `tower::Layer` that gives each invocation its [`Invocation`] scope and runs the hooks of the
+/// utilities around the handler.
+///
+/// Cloning is cheap; the service it builds is `Clone` when the inner one is, so it works with
+/// `lambda_runtime::run_concurrent`.
+#[derive(Clone)]
+pub struct InvocationLayer {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    hooks: Vec<Arc<dyn InvocationHook>>,
+    handler_name: String,
+}
+
+impl Default for InvocationLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InvocationLayer {
+    /// A layer with no hooks and the handler name `handler`.
+    pub fn new() -> Self {
+        panic::install_location_hook();
+        Self {
+            shared: Arc::new(Shared {
+                hooks: Vec::new(),
+                handler_name: "handler".to_owned(),
+            }),
+        }
+    }
+
+    /// Adds a hook; hooks start in the order added and end in reverse.
+    pub fn hook(mut self, hook: impl InvocationHook) -> Self {
+        self.shared_mut().hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Adds a shared hook.
+    pub fn hook_arc(mut self, hook: Arc<dyn InvocationHook>) -> Self {
+        self.shared_mut().hooks.push(hook);
+        self
+    }
+
+    /// Names the handler (the tracer's `## <name>` subsegment).
+    pub fn handler_name(mut self, name: impl Into<String>) -> Self {
+        self.shared_mut().handler_name = name.into();
+        self
+    }
+
+    fn shared_mut(&mut self) -> &mut Shared {
+        if Arc::get_mut(&mut self.shared).is_none() {
+            self.shared = Arc::new(Shared {
+                hooks: self.shared.hooks.clone(),
+                handler_name: self.shared.handler_name.clone(),
+            });
+        }
+        Arc::get_mut(&mut self.shared).expect("freshly made unique")
+    }
+}
+
+impl fmt::Debug for InvocationLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvocationLayer")
+            .field("hooks", &self.shared.hooks.len())
+            .field("handler_name", &self.shared.handler_name)
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for InvocationLayer {
+    type Service = InvocationService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        InvocationService {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// The service built by [`InvocationLayer`].
+#[derive(Clone)]
+pub struct InvocationService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for InvocationService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvocationService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Starts an invocation: builds its scope and runs the start hooks in it.
+    fn begin(
+        &self,
+        lambda_ctx: &lambda_runtime::Context,
+        render_event: &dyn Fn() -> Option<serde_json::Value>,
+    ) -> (Invocation, Option<tracing::Span>) {
+        let context = InvocationContext::from_lambda(lambda_ctx, ColdStart::global().take());
+        let invocation = Invocation::new(context);
+        let span = invocation.clone().sync_scope(|| {
+            let event = EventView::new(render_event);
+            for hook in &self.hooks {
+                hook.on_start(&invocation, &event);
+            }
+            self.hooks
+                .iter()
+                .find_map(|h| h.handler_span(&invocation, &self.handler_name))
+        });
+        (invocation, span)
+    }
+}
+
+/// Calls `f` inside the invocation's scope and, when there is one, its handler span.
+fn in_scope<R>(invocation: &Invocation, span: Option<&tracing::Span>, f: impl FnOnce() -> R) -> R {
+    invocation.clone().sync_scope(|| match span {
+        Some(span) => span.in_scope(f),
+        None => f(),
+    })
+}
+
+impl Shared {
+    fn end(&self, invocation: &Invocation, outcome: &InvocationOutcome<'_>) {
+        for hook in self.hooks.iter().rev() {
+            hook.on_end(invocation, outcome);
+        }
+    }
+
+    /// Runs the handler future to completion inside the scope (and span), then the end hooks,
+    /// then returns its result or resumes its panic.
+    async fn finish<F, R, E>(
+        self: Arc<Self>,
+        invocation: Invocation,
+        span: Option<tracing::Span>,
+        future: F,
+        render_response: fn(&R) -> Option<serde_json::Value>,
+    ) -> Result<R, E>
+    where
+        F: Future<Output = Result<R, E>>,
+        E: fmt::Debug + 'static,
+    {
+        let caught = match &span {
+            Some(span) => {
+                panic::CatchUnwind::new(future)
+                    .instrument(span.clone())
+                    .await
+            }
+            None => panic::CatchUnwind::new(future).await,
+        };
+        let run_end = |outcome: &InvocationOutcome<'_>| match &span {
+            Some(span) => span.in_scope(|| self.end(&invocation, outcome)),
+            None => self.end(&invocation, outcome),
+        };
+        let result = match caught {
+            Ok(Ok(response)) => {
+                let render = || render_response(&response);
+                let view = ResponseView::new(&render);
+                run_end(&InvocationOutcome::Success(&view));
+                Ok(response)
+            }
+            Ok(Err(error)) => {
+                let report = ErrorReport::from_handler_error(&error);
+                run_end(&InvocationOutcome::Error(&report));
+                Err(error)
+            }
+            Err(payload) => {
+                let report = panic::report(payload.as_ref());
+                run_end(&InvocationOutcome::Panic(&report));
+                drop(span);
+                std::panic::resume_unwind(payload);
+            }
+        };
+        drop(span);
+        result
+    }
+}
+
+fn render_serialize<T: Serialize>(value: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
+impl<S, T, R> Service<LambdaEvent<T>> for InvocationService<S>
+where
+    S: Service<LambdaEvent<T>, Response = R>,
+    S::Future: Send + 'static,
+    S::Error: fmt::Debug + Send + 'static,
+    T: Serialize,
+    R: Serialize + Send + 'static,
+{
+    type Response = R;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<R, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, event: LambdaEvent<T>) -> Self::Future {
+        let (invocation, span) = self
+            .shared
+            .begin(&event.context, &|| render_serialize(&event.payload));
+        let inner = &mut self.inner;
+        let future = in_scope(&invocation, span.as_ref(), || inner.call(event));
+        let shared = Arc::clone(&self.shared);
+        Box::pin(invocation.clone().scope(shared.finish(
+            invocation,
+            span,
+            future,
+            render_serialize::<R>,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+use std::sync::{Arc, Mutex};
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::{Value, json};
+use tower::{Layer, Service, ServiceExt};
+
+use super::*;
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+struct Named(&'static str, Arc<Recorder>);
+
+impl InvocationHook for Named {
+    fn on_start(&self, invocation: &Invocation, event: &EventView<'_>) {
+        assert!(
+            Invocation::current().unwrap().ptr_eq(invocation),
+            "start runs in scope"
+        );
+        let id = event.json().and_then(|e| e["id"].as_u64()).unwrap_or(0);
+        self.1
+            .0
+            .lock()
+            .unwrap()
+            .push(format!("{} start {id}", self.0));
+    }
+    fn on_end(&self, invocation: &Invocation, outcome: &InvocationOutcome<'_>) {
+        assert!(
+            Invocation::current().unwrap().ptr_eq(invocation),
+            "end runs in scope"
+        );
+        let what = match outcome {
+            InvocationOutcome::Success(r) => format!("ok {}", r.json().unwrap()),
+            InvocationOutcome::Error(e) => format!("err {}", e.message),
+            InvocationOutcome::Panic(p) => {
+                format!("panic {} at {}", p.message, p.location.is_some())
+            }
+        };
+        self.1
+            .0
+            .lock()
+            .unwrap()
+            .push(format!("{} end {what}", self.0));
+    }
+}
+
+fn event(id: u64) -> LambdaEvent<Value> {
+    let mut ctx = lambda_runtime::Context::default();
+    ctx.request_id = format!("req-{id}");
+    LambdaEvent::new(json!({ "id": id }), ctx)
+}
+
+async fn handler(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    let seen = Invocation::current().expect("handler runs in scope");
+    assert_eq!(seen.context().request_id(), event.context.request_id);
+    match event.payload["id"].as_u64() {
+        Some(2) => Err("declined".into()),
+        Some(3) => panic!("boom"),
+        _ => Ok(json!({ "ok": event.payload["id"] })),
+    }
+}
+
+#[tokio::test]
+async fn hooks_run_in_order_on_ok_err_and_panic() {
+    let rec = Arc::new(Recorder::default());
+    let layer = InvocationLayer::new()
+        .hook(Named("a", rec.clone()))
+        .hook(Named("b", rec.clone()));
+    let mut svc = layer.layer(service_fn(handler));
+
+    let ok = svc.ready().await.unwrap().call(event(1)).await.unwrap();
+    assert_eq!(ok, json!({ "ok": 1 }));
+    let err = svc.ready().await.unwrap().call(event(2)).await.unwrap_err();
+    assert_eq!(err.to_string(), "declined");
+    let fut = svc.ready().await.unwrap().call(event(3));
+    let panicked = tokio::spawn(fut).await.unwrap_err();
+    assert!(panicked.is_panic(), "the panic resumes after the hooks");
+
+    assert_eq!(
+        *rec.0.lock().unwrap(),
+        [
+            "a start 1",
+            "b start 1",
+            "b end ok {\"ok\":1}",
+            "a end ok {\"ok\":1}",
+            "a start 2",
+            "b start 2",
+            "b end err declined",
+            "a end err declined",
+            "a start 3",
+            "b start 3",
+            "b end panic boom at true",
+            "a end panic boom at true",
+        ]
+    );
+    assert!(Invocation::current().is_none());
+}
+
+#[tokio::test]
+async fn the_service_is_clone_for_run_concurrent() {
+    fn assert_clone<T: Clone + Send + 'static>(_: &T) {}
+    let svc = InvocationLayer::new().layer(service_fn(handler));
+    assert_clone(&svc);
+}
