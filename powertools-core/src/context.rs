@@ -212,10 +212,12 @@ mod tests {
         c.deadline = 1_795_503_914_507;
         c.invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:payment-fn".into();
         c.tenant_id = Some("tenant-a".into());
-        let mut cfg = lambda_runtime::Config::default();
-        cfg.function_name = "payment-fn".into();
-        cfg.memory = 256;
-        cfg.version = "7".into();
+        let cfg = lambda_runtime::Config {
+            function_name: "payment-fn".into(),
+            memory: 256,
+            version: "7".into(),
+            ..Default::default()
+        };
         c.env_config = std::sync::Arc::new(cfg);
         let ctx = InvocationContext::from_lambda(&c, true);
         assert_eq!(ctx.function_name(), "payment-fn");
