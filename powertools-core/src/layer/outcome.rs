@@ -218,16 +218,16 @@ mod tests {
 
     #[test]
     fn strings_and_other_types() {
-        let r = ErrorReport::from_handler_error(&String::from("nope"));
-        assert_eq!(
-            (r.message.as_str(), r.type_name.as_str()),
-            ("nope", "String")
-        );
         #[derive(Debug)]
         #[allow(dead_code)]
         enum MyError {
             Declined { code: u32 },
         }
+        let r = ErrorReport::from_handler_error(&String::from("nope"));
+        assert_eq!(
+            (r.message.as_str(), r.type_name.as_str()),
+            ("nope", "String")
+        );
         let r = ErrorReport::from_handler_error(&MyError::Declined { code: 7 });
         assert_eq!(r.message, "Declined { code: 7 }");
         assert_eq!(r.type_name, "MyError");
