@@ -1,0 +1,1 @@
+//! powertools-logger (work in progress).

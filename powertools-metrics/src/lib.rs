@@ -1,0 +1,1 @@
+//! powertools-metrics (work in progress).

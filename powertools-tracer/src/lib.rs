@@ -1,0 +1,1 @@
+//! powertools-tracer (work in progress).
