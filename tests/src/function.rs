@@ -1,0 +1,260 @@
+//! Runs a real function binary against the [`LocalRuntimeApi`], with the Lambda environment set, a
+//! UDP socket on loopback as its X-Ray daemon, and everything it writes captured.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::UdpSocket;
+use tokio::process::{Child, Command};
+
+use crate::capture::Captured;
+use crate::runtime_api::{LocalRuntimeApi, Outcome, ScriptedEvent};
+
+/// The function name the harness gives every function.
+pub const FUNCTION_NAME: &str = "powertools-demo";
+
+/// Builds a workspace binary (an example) once per test process and returns its path.
+///
+/// Uses the same target directory as the tests; run the tests with `cargo nextest` (as the
+/// README's test command does), which does not hold the build lock while tests run.
+pub fn workspace_binary(package: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(p) = built.get(package) {
+        return p.clone();
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let root = workspace_root();
+    let status = std::process::Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "--quiet", "--package", package, "--bin", package])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building {package} failed");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map_or_else(|_| root.join("target"), PathBuf::from);
+    let path = target.join("debug").join(package);
+    built.insert(package.to_owned(), path.clone());
+    path
+}
+
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A function process under test.
+///
+/// ```no_run
+/// # async fn f() {
+/// use powertools_e2e::function::{workspace_binary, FunctionHarness};
+/// use powertools_e2e::runtime_api::ScriptedEvent;
+///
+/// let mut f = FunctionHarness::new(workspace_binary("hello-world"))
+///     .env("POWERTOOLS_SERVICE_NAME", "demo")
+///     .start()
+///     .await;
+/// let outcome = f.invoke(ScriptedEvent::new(serde_json::json!({"name": "Ada"}))).await;
+/// let captured = f.stop().await;
+/// # }
+/// ```
+pub struct FunctionHarness {
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+    remove: Vec<String>,
+}
+
+impl FunctionHarness {
+    /// A harness for `binary` with the standard Lambda environment.
+    pub fn new(binary: impl Into<PathBuf>) -> Self {
+        let env = [
+            ("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/powertools-demo"),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/24/[$LATEST]0123456789abcdef"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+            ("LAMBDA_TASK_ROOT", "/var/task"),
+            ("POWERTOOLS_SERVICE_NAME", "demo"),
+            ("POWERTOOLS_METRICS_NAMESPACE", "Powertools"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        Self {
+            binary: binary.into(),
+            env,
+            remove: Vec::new(),
+        }
+    }
+
+    /// Sets (or overrides) an environment variable of the function.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
+        self.remove.retain(|k| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Removes an environment variable the harness would set.
+    pub fn without_env(mut self, key: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
+        self.remove.push(key.to_owned());
+        self
+    }
+
+    /// Starts the Runtime API, the X-Ray daemon socket and the function process.
+    pub async fn start(self) -> RunningFunction {
+        let api = LocalRuntimeApi::start().await.expect("runtime api binds");
+        let daemon = UdpSocket::bind("127.0.0.1:0").await.expect("udp binds");
+        let daemon_addr = daemon.local_addr().expect("udp addr").to_string();
+        let captured = Arc::new(Mutex::new(Captured::default()));
+
+        let mut cmd = Command::new(&self.binary);
+        cmd.env_clear();
+        for key in ["PATH", "HOME", "RUST_BACKTRACE", "LLVM_PROFILE_FILE"] {
+            if let Ok(v) = std::env::var(key) {
+                cmd.env(key, v);
+            }
+        }
+        cmd.env("AWS_LAMBDA_RUNTIME_API", api.addr())
+            .env("AWS_XRAY_DAEMON_ADDRESS", &daemon_addr);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        for k in &self.remove {
+            cmd.env_remove(k);
+        }
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {}: {e}", self.binary.display()));
+
+        let stdout = child.stdout.take().expect("piped stdout");
+        let c = Arc::clone(&captured);
+        let stdout_task = tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                c.lock().expect("capture lock").push_stdout(line);
+            }
+        });
+        let stderr = child.stderr.take().expect("piped stderr");
+        let c = Arc::clone(&captured);
+        let stderr_task = tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                c.lock().expect("capture lock").stderr.push(line);
+            }
+        });
+        let c = Arc::clone(&captured);
+        let udp_task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65_536];
+            while let Ok(n) = daemon.recv(&mut buf).await {
+                c.lock().expect("capture lock").push_datagram(&buf[..n]);
+            }
+        });
+        RunningFunction {
+            api,
+            child,
+            captured,
+            tasks: vec![stdout_task, stderr_task, udp_task],
+            daemon_addr,
+        }
+    }
+}
+
+/// A started function process.
+pub struct RunningFunction {
+    api: LocalRuntimeApi,
+    child: Child,
+    captured: Arc<Mutex<Captured>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    daemon_addr: String,
+}
+
+/// How long one invocation may take before the harness gives up on it.
+pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl RunningFunction {
+    /// The Runtime API the function polls.
+    pub fn api(&self) -> &LocalRuntimeApi {
+        &self.api
+    }
+
+    /// The address of the X-Ray daemon socket (`AWS_XRAY_DAEMON_ADDRESS`).
+    pub fn daemon_addr(&self) -> &str {
+        &self.daemon_addr
+    }
+
+    /// Sends one event and waits for its answer.
+    pub async fn invoke(&mut self, event: ScriptedEvent) -> Outcome {
+        let id = self.api.push(event);
+        self.api
+            .wait_for(&id, INVOKE_TIMEOUT)
+            .await
+            .unwrap_or_else(|| panic!("no answer for {id}; stderr: {:?}", self.stderr()))
+    }
+
+    /// Queues all events at once (for concurrent functions) and waits for every answer.
+    pub async fn invoke_all(&mut self, events: Vec<ScriptedEvent>) -> Vec<Outcome> {
+        let ids: Vec<String> = events.into_iter().map(|e| self.api.push(e)).collect();
+        let mut outcomes = Vec::with_capacity(ids.len());
+        for id in ids {
+            let o = self
+                .api
+                .wait_for(&id, INVOKE_TIMEOUT)
+                .await
+                .unwrap_or_else(|| panic!("no answer for {id}"));
+            outcomes.push(o);
+        }
+        outcomes
+    }
+
+    /// Whether the process is still running (it should survive failing invocations).
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// What was captured so far.
+    pub fn captured(&self) -> Captured {
+        self.captured.lock().expect("capture lock").clone()
+    }
+
+    fn stderr(&self) -> Vec<String> {
+        self.captured.lock().expect("capture lock").stderr.clone()
+    }
+
+    /// Waits until the function is polling for the next event (so everything of the previous
+    /// invocations was written), then stops it and returns what it wrote and sent.
+    pub async fn stop(mut self) -> Captured {
+        let answered = self.api.outcomes().len() as u64;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.api.polls() <= answered && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Output written before the next poll may still sit in the pipe or socket buffers.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+        for t in self.tasks.drain(..2) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+        }
+        for t in &self.tasks {
+            t.abort();
+        }
+        let captured = self.captured.lock().expect("capture lock").clone();
+        captured
+    }
+}

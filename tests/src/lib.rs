@@ -1,0 +1,13 @@
+//! The end-to-end harness of powertools-rs.
+//!
+//! - [`runtime_api::LocalRuntimeApi`]: a local Lambda Runtime API serving scripted events.
+//! - [`function::FunctionHarness`]: runs a real function binary against it with the Lambda
+//!   environment, a UDP socket as X-Ray daemon, and captures everything ([`capture::Captured`]).
+//! - [`schema`]: EMF and X-Ray schema validation.
+//!
+//! The same pieces power `powertools-local`, the local runner of the README's first command.
+
+pub mod capture;
+pub mod function;
+pub mod runtime_api;
+pub mod schema;
