@@ -78,7 +78,10 @@ impl Captured {
 
     /// The log lines whose `message` equals `message`.
     pub fn logs_with_message(&self, message: &str) -> Vec<&Value> {
-        self.logs.iter().filter(|l| l["message"] == message).collect()
+        self.logs
+            .iter()
+            .filter(|l| l["message"] == message)
+            .collect()
     }
 
     /// The EMF documents that define metric `name`.

@@ -23,7 +23,9 @@ pub const FUNCTION_NAME: &str = "powertools-demo";
 /// README's test command does), which does not hold the build lock while tests run.
 pub fn workspace_binary(package: &str) -> PathBuf {
     static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
-    let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(p) = built.get(package) {
         return p.clone();
     }
@@ -35,8 +37,8 @@ pub fn workspace_binary(package: &str) -> PathBuf {
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building {package} failed");
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map_or_else(|_| root.join("target"), PathBuf::from);
+    let target =
+        std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
     let path = target.join("debug").join(package);
     built.insert(package.to_owned(), path.clone());
     path
@@ -79,7 +81,10 @@ impl FunctionHarness {
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
             ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/powertools-demo"),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/24/[$LATEST]0123456789abcdef"),
+            (
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/24/[$LATEST]0123456789abcdef",
+            ),
             ("AWS_REGION", "eu-west-1"),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
             ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
@@ -254,7 +259,6 @@ impl RunningFunction {
         for t in &self.tasks {
             t.abort();
         }
-        let captured = self.captured.lock().expect("capture lock").clone();
-        captured
+        self.captured.lock().expect("capture lock").clone()
     }
 }

@@ -9,5 +9,6 @@
 
 pub mod capture;
 pub mod function;
+pub mod render;
 pub mod runtime_api;
 pub mod schema;

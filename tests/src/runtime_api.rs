@@ -66,7 +66,9 @@ impl ScriptedEvent {
             (r >> 20) & 0xfff,
             pseudo_random() & 0xffff_ffff_ffff
         );
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let root = format!(
             "1-{:08x}-{:016x}{:08x}",
             now.as_secs(),
@@ -100,7 +102,9 @@ impl ScriptedEvent {
 
     /// Sets the deadline to `in_ms` milliseconds from now.
     pub fn deadline_in(mut self, in_ms: u64) -> Self {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         self.deadline_ms = now.as_millis() as u64 + in_ms;
         self
     }
@@ -320,8 +324,16 @@ async fn handle(
             }
         };
         put(h, "lambda-runtime-aws-request-id", &event.request_id);
-        put(h, "lambda-runtime-deadline-ms", &event.deadline_ms.to_string());
-        put(h, "lambda-runtime-invoked-function-arn", &event.function_arn);
+        put(
+            h,
+            "lambda-runtime-deadline-ms",
+            &event.deadline_ms.to_string(),
+        );
+        put(
+            h,
+            "lambda-runtime-invoked-function-arn",
+            &event.function_arn,
+        );
         put(h, "content-type", "application/json");
         if let Some(t) = &event.trace_header {
             put(h, "lambda-runtime-trace-id", t);
@@ -340,9 +352,12 @@ async fn handle(
         .into_body()
         .collect()
         .await
-        .map(|b| b.to_bytes())
+        .map(http_body_util::Collected::to_bytes)
         .unwrap_or_default();
-    let json = || serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    let json = || {
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    };
     if method == Method::POST && rest == "/init/error" {
         *state.init_error.lock().expect("init lock") = Some(json());
         return Ok(reply(StatusCode::ACCEPTED, "{}"));

@@ -31,7 +31,11 @@ fn schema_errors(validator: &Validator, doc: &Value) -> Vec<String> {
 /// of at most 100 numbers). Returns every problem found.
 pub fn emf_problems(doc: &Value) -> Vec<String> {
     let mut problems = schema_errors(&EMF, doc);
-    for directive in doc["_aws"]["CloudWatchMetrics"].as_array().into_iter().flatten() {
+    for directive in doc["_aws"]["CloudWatchMetrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         for set in directive["Dimensions"].as_array().into_iter().flatten() {
             for dim in set.as_array().into_iter().flatten() {
                 let key = dim.as_str().unwrap_or_default();
@@ -44,7 +48,8 @@ pub fn emf_problems(doc: &Value) -> Vec<String> {
             let name = metric["Name"].as_str().unwrap_or_default();
             match &doc[name] {
                 Value::Number(_) => {}
-                Value::Array(values) if values.len() <= 100 && values.iter().all(Value::is_number) => {}
+                Value::Array(values)
+                    if values.len() <= 100 && values.iter().all(Value::is_number) => {}
                 other => problems.push(format!("metric {name:?} has value {other}")),
             }
         }
@@ -55,7 +60,10 @@ pub fn emf_problems(doc: &Value) -> Vec<String> {
 /// Panics with every problem if `doc` is not a valid EMF document.
 pub fn assert_valid_emf(doc: &Value) {
     let problems = emf_problems(doc);
-    assert!(problems.is_empty(), "invalid EMF document {doc}: {problems:#?}");
+    assert!(
+        problems.is_empty(),
+        "invalid EMF document {doc}: {problems:#?}"
+    );
 }
 
 /// Checks an X-Ray segment or subsegment document against the segment schema.
@@ -66,7 +74,10 @@ pub fn xray_problems(doc: &Value) -> Vec<String> {
 /// Panics with every problem if `doc` is not a valid X-Ray document.
 pub fn assert_valid_xray(doc: &Value) {
     let problems = xray_problems(doc);
-    assert!(problems.is_empty(), "invalid X-Ray document {doc}: {problems:#?}");
+    assert!(
+        problems.is_empty(),
+        "invalid X-Ray document {doc}: {problems:#?}"
+    );
 }
 
 #[cfg(test)]

@@ -7,10 +7,15 @@ use serde_json::json;
 
 #[tokio::test]
 async fn cold_warm_and_failing_invocations() {
-    let mut f = FunctionHarness::new(workspace_binary("hello-world")).start().await;
+    let mut f = FunctionHarness::new(workspace_binary("hello-world"))
+        .start()
+        .await;
 
     let cold = ScriptedEvent::new(json!({ "name": "Ada" }));
-    let (cold_id, cold_root) = (cold.request_id.clone(), cold.trace_root().unwrap().to_owned());
+    let (cold_id, cold_root) = (
+        cold.request_id.clone(),
+        cold.trace_root().unwrap().to_owned(),
+    );
     let out = f.invoke(cold).await;
     let body = out.response().expect("cold invocation answers");
     assert_eq!(body["message"], "Hello, Ada!");
@@ -33,12 +38,17 @@ async fn cold_warm_and_failing_invocations() {
     let out = f.invoke(ScriptedEvent::new(json!({ "panic": true }))).await;
     let err = out.error().expect("panicking invocation reports an error");
     assert!(
-        err["errorMessage"].as_str().unwrap().contains("the handler panicked on purpose"),
+        err["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("the handler panicked on purpose"),
         "{err}"
     );
     assert!(f.is_alive(), "the process survives a panicking invocation");
 
-    let out = f.invoke(ScriptedEvent::new(json!({ "name": "after" }))).await;
+    let out = f
+        .invoke(ScriptedEvent::new(json!({ "name": "after" })))
+        .await;
     assert_eq!(out.response().unwrap()["message"], "Hello, after!");
     f.stop().await;
 }
@@ -68,6 +78,9 @@ async fn thirty_two_concurrent_invocations_each_see_their_own_context() {
         peak = peak.max(body["in_flight"].as_u64().unwrap());
     }
     assert_eq!(cold, 1, "exactly one cold start per process");
-    assert!(peak > 1, "invocations overlapped in one process (peak {peak})");
+    assert!(
+        peak > 1,
+        "invocations overlapped in one process (peak {peak})"
+    );
     f.stop().await;
 }

@@ -36,7 +36,6 @@ fn render_request(req: &Request) -> Option<Value> {
         event.insert("requestContext".into(), serde_json::to_value(rc).ok()?);
     }
     match req.body() {
-        lambda_http::Body::Empty => {}
         lambda_http::Body::Text(t) => {
             event.insert("body".into(), t.as_str().into());
         }
