@@ -71,6 +71,9 @@ impl InvocationLayer {
     /// A layer with no hooks and the handler name `handler`.
     pub fn new() -> Self {
         panic::install_location_hook();
+        // Read the environment now, at init: a bad value warns before the first invocation.
+        let _ = crate::PowertoolsConfig::global();
+        let _ = ColdStart::global();
         Self {
             shared: Arc::new(Shared {
                 hooks: Vec::new(),
