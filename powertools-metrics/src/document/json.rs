@@ -1,0 +1,102 @@
+//! The few JSON writing primitives the EMF renderer needs, appending to a byte buffer without
+//! allocating.
+
+/// Appends `s` as a JSON string literal (quotes included).
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Appends a finite number: integral values below 2^53 as integers (`1`, not `1.0`), others in
+/// the shortest form that reads back exactly.
+pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if value.fract() == 0.0 && value.abs() < EXACT {
+        write_i64(out, value as i64);
+    } else if value.is_finite() {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+    } else {
+        // Values are checked when recorded; never reached.
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// Appends an integer.
+pub(crate) fn write_i64(out: &mut Vec<u8>, value: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+/// Appends an unsigned integer.
+pub(crate) fn write_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(s: &str) -> String {
+        let mut out = Vec::new();
+        write_str(&mut out, s);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn number(v: f64) -> String {
+        let mut out = Vec::new();
+        write_f64(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_like_serde_json() {
+        for s in [
+            "",
+            "plain",
+            "quote\"back\\slash",
+            "nl\ncr\rtab\t\u{8}\u{c}",
+            "\u{0}\u{1}\u{1f}\u{7f}",
+            "unicode é 日本 🎉",
+        ] {
+            assert_eq!(string(s), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_read_back_exactly() {
+        assert_eq!(number(1.0), "1");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(-42.0), "-42");
+        assert_eq!(number(0.5), "0.5");
+        for v in [0.1, 1e300, -1e-300, 9_007_199_254_740_992.0, f64::MAX, f64::MIN_POSITIVE] {
+            let back: f64 = serde_json::from_str(&number(v)).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{v}");
+        }
+    }
+}

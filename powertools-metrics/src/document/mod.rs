@@ -1,0 +1,379 @@
+//! One EMF document in the making: the metrics, dimensions and metadata recorded so far, the
+//! rules they must keep, and the JSON they become.
+
+mod json;
+mod render;
+pub mod rules;
+
+use crate::error::{KeyKind, MetricsError};
+use crate::{Resolution, Unit};
+
+use rules::{MAX_DIMENSIONS_PER_SET, MAX_METRICS_PER_DOCUMENT, MAX_VALUES_PER_METRIC};
+
+/// What every document of a [`Metrics`](crate::Metrics) shares: the namespace and the dimensions
+/// present in every dimension set (the default dimensions and `service`).
+#[derive(Debug, Clone)]
+pub(crate) struct Base {
+    pub(crate) namespace: String,
+    pub(crate) dimensions: Vec<(String, String)>,
+}
+
+impl Base {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.dimensions
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How a value joins a metric already in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Merge {
+    /// A new value (the default: CloudWatch computes statistics over all of them).
+    Append,
+    /// Added to the last value (a counter).
+    Sum,
+    /// Replaces the last value (a gauge).
+    Replace,
+}
+
+#[derive(Debug)]
+struct MetricEntry {
+    /// Length and first bytes of the name: most lookups compare only this.
+    fingerprint: u64,
+    name: String,
+    unit: Unit,
+    resolution: Resolution,
+    first: f64,
+    rest: Vec<f64>,
+}
+
+impl MetricEntry {
+    fn count(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    fn last_mut(&mut self) -> &mut f64 {
+        match self.rest.last_mut() {
+            Some(v) => v,
+            None => &mut self.first,
+        }
+    }
+}
+
+fn fingerprint(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut head = [0u8; 8];
+    let n = bytes.len().min(7);
+    head[..n].copy_from_slice(&bytes[..n]);
+    head[7] = bytes.len() as u8;
+    u64::from_le_bytes(head)
+}
+
+/// Whether a document must be written now (a limit was reached).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fill {
+    /// Room for more.
+    Open,
+    /// 100 metrics, or 100 values of one metric: write it and start the next one.
+    Full,
+}
+
+/// The metrics, dimensions and metadata of one document in the making.
+///
+/// Buffers are kept when the document is cleared, so a recycled document records and renders
+/// without allocating.
+#[derive(Debug, Default)]
+pub(crate) struct Document {
+    /// `entries[..len]` are the metrics; the rest are spare, kept for their buffers.
+    entries: Vec<MetricEntry>,
+    len: usize,
+    /// Every dimension value this document sets (including overrides of the base ones).
+    dimensions: Vec<(String, String)>,
+    /// Indices in `dimensions` of the primary set's own keys, in the order added.
+    primary: Vec<usize>,
+    /// Additional dimension sets: indices in `dimensions` (the base keys are implied).
+    sets: Vec<Vec<usize>>,
+    /// Metadata: key and the value's JSON.
+    metadata: Vec<(String, String)>,
+    timestamp_ms: Option<u64>,
+    /// Something was recorded since the last `clear`.
+    recorded: bool,
+    /// Something was recorded since the last `reset` (for the whole invocation).
+    ever_recorded: bool,
+    pub(crate) buffer: Vec<u8>,
+}
+
+impl Document {
+    /// Whether it holds metrics to write.
+    pub(crate) fn has_metrics(&self) -> bool {
+        self.len > 0
+    }
+
+    /// Whether anything was recorded since the last [`Document::clear`].
+    pub(crate) fn recorded(&self) -> bool {
+        self.recorded
+    }
+
+    /// Whether anything was recorded since the last [`Document::reset`].
+    pub(crate) fn ever_recorded(&self) -> bool {
+        self.ever_recorded
+    }
+
+    /// Forgets everything, keeping the buffers, for reuse by another invocation.
+    pub(crate) fn reset(&mut self) {
+        self.clear();
+        self.ever_recorded = false;
+    }
+
+    /// Forgets the metrics, keeping dimensions, metadata and timestamp (after a document was
+    /// written because it was full).
+    pub(crate) fn clear_metrics(&mut self) {
+        self.len = 0;
+    }
+
+    /// Forgets everything, keeping the buffers.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.dimensions.clear();
+        self.primary.clear();
+        self.sets.clear();
+        self.metadata.clear();
+        self.timestamp_ms = None;
+        self.recorded = false;
+    }
+
+    fn metrics(&self) -> &[MetricEntry] {
+        &self.entries[..self.len]
+    }
+
+    fn dimension_index(&self, key: &str) -> Option<usize> {
+        self.dimensions.iter().position(|(k, _)| k == key)
+    }
+
+    fn dimension_value<'a>(&'a self, base: &'a Base, key: &str) -> Option<&'a str> {
+        match self.dimension_index(key) {
+            Some(i) => Some(self.dimensions[i].1.as_str()),
+            None => base.get(key),
+        }
+    }
+
+    fn is_metric(&self, key: &str) -> bool {
+        let fp = fingerprint(key);
+        self.metrics()
+            .iter()
+            .any(|e| e.fingerprint == fp && e.name == key)
+    }
+
+    fn is_metadata(&self, key: &str) -> bool {
+        self.metadata.iter().any(|(k, _)| k == key)
+    }
+
+    /// The kind of key `key` already is in this document, other than `new`.
+    fn collision(&self, base: &Base, key: &str, new: KeyKind) -> Result<(), MetricsError> {
+        let existing = if new != KeyKind::Metric && self.is_metric(key) {
+            Some(KeyKind::Metric)
+        } else if new != KeyKind::Dimension && self.dimension_value(base, key).is_some() {
+            Some(KeyKind::Dimension)
+        } else if new != KeyKind::Metadata && self.is_metadata(key) {
+            Some(KeyKind::Metadata)
+        } else {
+            None
+        };
+        match existing {
+            Some(existing) => Err(MetricsError::KeyCollision {
+                key: key.to_owned(),
+                existing,
+                new,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Records one value of a metric.
+    pub(crate) fn record(
+        &mut self,
+        base: &Base,
+        name: &str,
+        unit: Unit,
+        resolution: Resolution,
+        value: f64,
+        merge: Merge,
+    ) -> Result<Fill, MetricsError> {
+        if !value.is_finite() {
+            return Err(MetricsError::NonFiniteValue {
+                name: name.to_owned(),
+                value,
+            });
+        }
+        let fp = fingerprint(name);
+        if let Some(entry) = self.entries[..self.len]
+            .iter_mut()
+            .find(|e| e.fingerprint == fp && e.name == name)
+        {
+            if entry.unit != unit || entry.resolution != resolution {
+                return Err(MetricsError::ConflictingDefinition {
+                    name: name.to_owned(),
+                    existing_unit: entry.unit,
+                    new_unit: unit,
+                    existing_resolution: entry.resolution,
+                    new_resolution: resolution,
+                });
+            }
+            match merge {
+                Merge::Append => entry.rest.push(value),
+                Merge::Sum => *entry.last_mut() += value,
+                Merge::Replace => *entry.last_mut() = value,
+            }
+            self.recorded = true;
+            self.ever_recorded = true;
+            return Ok(if entry.count() >= MAX_VALUES_PER_METRIC {
+                Fill::Full
+            } else {
+                Fill::Open
+            });
+        }
+        rules::check_metric_name(name)?;
+        self.collision(base, name, KeyKind::Metric)?;
+        if let Some(spare) = self.entries.get_mut(self.len) {
+            spare.fingerprint = fp;
+            spare.name.clear();
+            spare.name.push_str(name);
+            spare.unit = unit;
+            spare.resolution = resolution;
+            spare.first = value;
+            spare.rest.clear();
+        } else {
+            self.entries.push(MetricEntry {
+                fingerprint: fp,
+                name: name.to_owned(),
+                unit,
+                resolution,
+                first: value,
+                rest: Vec::new(),
+            });
+        }
+        self.len += 1;
+        self.recorded = true;
+        self.ever_recorded = true;
+        Ok(if self.len >= MAX_METRICS_PER_DOCUMENT {
+            Fill::Full
+        } else {
+            Fill::Open
+        })
+    }
+
+    /// Adds a dimension to the primary dimension set (or overrides a default dimension's value).
+    pub(crate) fn add_dimension(
+        &mut self,
+        base: &Base,
+        key: &str,
+        value: &str,
+    ) -> Result<(), MetricsError> {
+        rules::check_dimension_name(key)?;
+        rules::check_dimension_value(value)?;
+        self.collision(base, key, KeyKind::Dimension)?;
+        let in_base = base.get(key).is_some();
+        if let Some(i) = self.dimension_index(key) {
+            if self.dimensions[i].1 != value {
+                if self.sets.iter().any(|set| set.contains(&i)) {
+                    return Err(MetricsError::DimensionConflict {
+                        key: key.to_owned(),
+                        existing: self.dimensions[i].1.clone(),
+                        new: value.to_owned(),
+                    });
+                }
+                value.clone_into(&mut self.dimensions[i].1);
+            }
+            if !in_base && !self.primary.contains(&i) {
+                self.check_count(self.primary.len() + 1 + base.dimensions.len())?;
+                self.primary.push(i);
+            }
+            return Ok(());
+        }
+        if !in_base {
+            self.check_count(self.primary.len() + 1 + base.dimensions.len())?;
+            self.primary.push(self.dimensions.len());
+        }
+        self.dimensions.push((key.to_owned(), value.to_owned()));
+        Ok(())
+    }
+
+    fn check_count(&self, count: usize) -> Result<(), MetricsError> {
+        if count > MAX_DIMENSIONS_PER_SET {
+            return Err(MetricsError::TooManyDimensions {
+                count,
+                max: MAX_DIMENSIONS_PER_SET,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds another dimension set (its keys plus the base ones).
+    pub(crate) fn add_dimension_set<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        base: &Base,
+        set: &[(K, V)],
+    ) -> Result<(), MetricsError> {
+        let mut own: Vec<(&str, &str)> = Vec::with_capacity(set.len());
+        for (k, v) in set {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            rules::check_dimension_name(k)?;
+            rules::check_dimension_value(v)?;
+            self.collision(base, k, KeyKind::Dimension)?;
+            let existing = self
+                .dimension_value(base, k)
+                .or_else(|| own.iter().find(|(ok, _)| *ok == k).map(|(_, ov)| *ov));
+            if let Some(existing) = existing {
+                if existing != v {
+                    return Err(MetricsError::DimensionConflict {
+                        key: k.to_owned(),
+                        existing: existing.to_owned(),
+                        new: v.to_owned(),
+                    });
+                }
+            }
+            if base.get(k).is_none() && !own.iter().any(|(ok, _)| *ok == k) {
+                own.push((k, v));
+            }
+        }
+        self.check_count(own.len() + base.dimensions.len())?;
+        let mut indices = Vec::with_capacity(own.len());
+        for (k, v) in own {
+            let i = if let Some(i) = self.dimension_index(k) {
+                i
+            } else {
+                self.dimensions.push((k.to_owned(), v.to_owned()));
+                self.dimensions.len() - 1
+            };
+            indices.push(i);
+        }
+        self.sets.push(indices);
+        Ok(())
+    }
+
+    /// Adds (or replaces) a metadata member; `json` is the value's JSON text.
+    pub(crate) fn add_metadata(
+        &mut self,
+        base: &Base,
+        key: &str,
+        json: String,
+    ) -> Result<(), MetricsError> {
+        rules::check_metadata_key(key)?;
+        self.collision(base, key, KeyKind::Metadata)?;
+        match self.metadata.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = json,
+            None => self.metadata.push((key.to_owned(), json)),
+        }
+        Ok(())
+    }
+
+    /// Sets the document's timestamp (milliseconds since the epoch).
+    pub(crate) fn set_timestamp(&mut self, millis: u64) {
+        self.timestamp_ms = Some(millis);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! Rendering a document as one compact EMF JSON line, by hand, into a reused buffer.
+
+use super::json::{write_f64, write_str, write_u64};
+use super::{Base, Document};
+use crate::Resolution;
+
+impl Document {
+    /// Renders the document into `self.buffer` as one JSON line (newline included) and returns
+    /// it. `now_ms` is the timestamp used when none was set.
+    pub(crate) fn render(&mut self, base: &Base, now_ms: u64) -> &[u8] {
+        let mut out = std::mem::take(&mut self.buffer);
+        out.clear();
+        self.render_into(base, now_ms, &mut out);
+        self.buffer = out;
+        &self.buffer
+    }
+
+    fn render_into(&self, base: &Base, now_ms: u64, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"_aws\":{\"Timestamp\":");
+        write_u64(out, self.timestamp_ms.unwrap_or(now_ms));
+        out.extend_from_slice(b",\"CloudWatchMetrics\":[{\"Namespace\":");
+        write_str(out, &base.namespace);
+        out.extend_from_slice(b",\"Dimensions\":[");
+        self.write_set(base, &self.primary, out);
+        for set in &self.sets {
+            out.push(b',');
+            self.write_set(base, set, out);
+        }
+        out.extend_from_slice(b"],\"Metrics\":[");
+        for (i, metric) in self.metrics().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"Name\":");
+            write_str(out, &metric.name);
+            out.extend_from_slice(b",\"Unit\":\"");
+            out.extend_from_slice(metric.unit.as_str().as_bytes());
+            out.push(b'"');
+            if metric.resolution == Resolution::High {
+                out.extend_from_slice(b",\"StorageResolution\":1");
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}]}");
+        for (key, value) in &self.dimensions {
+            member(out, key);
+            write_str(out, value);
+        }
+        for (key, value) in &base.dimensions {
+            if self.dimension_index(key).is_none() {
+                member(out, key);
+                write_str(out, value);
+            }
+        }
+        for (key, json) in &self.metadata {
+            member(out, key);
+            out.extend_from_slice(json.as_bytes());
+        }
+        for metric in self.metrics() {
+            member(out, &metric.name);
+            if metric.rest.is_empty() {
+                write_f64(out, metric.first);
+            } else {
+                out.push(b'[');
+                write_f64(out, metric.first);
+                for v in &metric.rest {
+                    out.push(b',');
+                    write_f64(out, *v);
+                }
+                out.push(b']');
+            }
+        }
+        out.extend_from_slice(b"}\n");
+    }
+
+    /// One dimension set: its own keys, then the base keys.
+    fn write_set(&self, base: &Base, own: &[usize], out: &mut Vec<u8>) {
+        out.push(b'[');
+        let mut first = true;
+        for key in own
+            .iter()
+            .map(|&i| self.dimensions[i].0.as_str())
+            .chain(base.dimensions.iter().map(|(k, _)| k.as_str()))
+        {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_str(out, key);
+        }
+        out.push(b']');
+    }
+}
+
+/// `,"key":`
+fn member(out: &mut Vec<u8>, key: &str) {
+    out.push(b',');
+    write_str(out, key);
+    out.push(b':');
+}

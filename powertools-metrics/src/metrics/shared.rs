@@ -1,0 +1,273 @@
+//! The state one [`Metrics`](crate::Metrics) and its clones share, and how a recording finds
+//! its document: the current invocation's, a given invocation's, or the process-level one.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use powertools_core::{Invocation, Timestamp};
+
+use crate::diagnostics;
+use crate::document::{Base, Document, Fill, Merge};
+use crate::{MetricsError, MetricsSink, Resolution, Unit};
+
+/// Documents kept for reuse, at most.
+const POOL_SIZE: usize = 16;
+
+/// Called with an error the invocation hook cannot return.
+pub(crate) type ErrorHandler = Arc<dyn Fn(&MetricsError) + Send + Sync>;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Which document a recording goes to.
+#[derive(Clone, Copy)]
+pub(crate) enum Target<'a> {
+    /// The current invocation's, else the process-level one.
+    Current,
+    /// This invocation's.
+    Invocation(&'a Invocation),
+    /// The process-level one.
+    Process,
+}
+
+/// The configuration a builder produced.
+pub(crate) struct Settings {
+    pub(crate) base: Base,
+    pub(crate) service: String,
+    pub(crate) default_dimensions: Vec<(String, String)>,
+    pub(crate) function_name: Option<String>,
+    pub(crate) capture_cold_start: bool,
+    pub(crate) raise_on_empty: bool,
+    pub(crate) warn_on_empty: bool,
+    pub(crate) disabled: bool,
+    pub(crate) sink: Arc<dyn MetricsSink>,
+    pub(crate) on_error: Option<ErrorHandler>,
+}
+
+pub(crate) struct Shared {
+    id: u64,
+    pub(crate) settings: Settings,
+    /// Metrics recorded outside any invocation.
+    process: Mutex<Document>,
+    /// Cleared documents, so an invocation's document reuses the buffers of an earlier one.
+    pool: Mutex<Vec<Document>>,
+}
+
+/// The documents of one invocation, one per `Metrics` (keyed by its id), stored in the
+/// invocation's extensions and dropped with it.
+#[derive(Default)]
+struct InvocationDocuments {
+    documents: Mutex<Vec<(u64, Document)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(crate) fn now_ms() -> u64 {
+    Timestamp::now().epoch_millis()
+}
+
+impl Shared {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            settings,
+            process: Mutex::new(Document::default()),
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn pooled(&self) -> Document {
+        lock(&self.pool).pop().unwrap_or_default()
+    }
+
+    fn recycle(&self, mut document: Document) {
+        document.reset();
+        let mut pool = lock(&self.pool);
+        if pool.len() < POOL_SIZE {
+            pool.push(document);
+        }
+    }
+
+    /// Runs `f` on the document `target` designates.
+    pub(crate) fn with_document<R>(
+        &self,
+        target: Target<'_>,
+        f: impl FnOnce(&mut Document) -> R,
+    ) -> R {
+        match target {
+            Target::Invocation(invocation) => self.in_invocation(invocation, f),
+            Target::Process => f(&mut lock(&self.process)),
+            Target::Current => {
+                let mut f = Some(f);
+                let done = Invocation::with_current(|invocation| {
+                    f.take().map(|f| self.in_invocation(invocation, f))
+                })
+                .flatten();
+                match (done, f) {
+                    (Some(result), _) => result,
+                    (None, Some(f)) => f(&mut lock(&self.process)),
+                    (None, None) => unreachable!("the closure runs only when it returns Some"),
+                }
+            }
+        }
+    }
+
+    fn in_invocation<R>(&self, invocation: &Invocation, f: impl FnOnce(&mut Document) -> R) -> R {
+        let Some(state) = invocation
+            .extensions()
+            .try_get_or_init(InvocationDocuments::default)
+        else {
+            diagnostics::warn_once(
+                "extensions-full",
+                "the invocation has no room for metrics state; recording in the process-level document",
+            );
+            return f(&mut lock(&self.process));
+        };
+        let mut documents = lock(&state.documents);
+        let index = if let Some(i) = documents.iter().position(|(id, _)| *id == self.id) {
+            i
+        } else {
+            documents.push((self.id, self.pooled()));
+            documents.len() - 1
+        };
+        f(&mut documents[index].1)
+    }
+
+    /// Renders a document and hands it to the sink (unless disabled).
+    pub(crate) fn write(&self, base: &Base, document: &mut Document) {
+        let line = document.render(base, now_ms());
+        if !self.settings.disabled {
+            self.settings.sink.write_document(line);
+        }
+    }
+
+    pub(crate) fn record(
+        &self,
+        target: Target<'_>,
+        name: &str,
+        unit: Unit,
+        resolution: Resolution,
+        value: f64,
+        merge: Merge,
+    ) -> Result<(), MetricsError> {
+        self.with_document(target, |document| {
+            let base = &self.settings.base;
+            if document.record(base, name, unit, resolution, value, merge)? == Fill::Full {
+                self.write(base, document);
+                document.clear_metrics();
+            }
+            Ok(())
+        })
+    }
+
+    pub(crate) fn set_timestamp(
+        &self,
+        target: Target<'_>,
+        time: SystemTime,
+    ) -> Result<(), MetricsError> {
+        let millis = time
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| MetricsError::TimestampBeforeEpoch)?
+            .as_millis() as u64;
+        if !self.settings.disabled {
+            let now = SystemTime::now();
+            if time + Duration::from_secs(14 * 24 * 3600) < now {
+                diagnostics::warn_once(
+                    "timestamp-past",
+                    "a metrics timestamp is more than 14 days in the past; CloudWatch will reject those metrics",
+                );
+            } else if time > now + Duration::from_secs(2 * 3600) {
+                diagnostics::warn_once(
+                    "timestamp-future",
+                    "a metrics timestamp is more than 2 hours in the future; CloudWatch will reject those metrics",
+                );
+            }
+        }
+        self.with_document(target, |document| document.set_timestamp(millis));
+        Ok(())
+    }
+
+    /// Writes the target's document and clears it.
+    pub(crate) fn flush(&self, target: Target<'_>) -> Result<(), MetricsError> {
+        let recorded = self.with_document(target, |document| {
+            let recorded = document.recorded();
+            if document.has_metrics() {
+                self.write(&self.settings.base, document);
+            }
+            document.clear();
+            recorded
+        });
+        if recorded { Ok(()) } else { self.nothing_recorded() }
+    }
+
+    /// Writes the process-level document if it holds metrics (recorded at init, say).
+    fn flush_process_quietly(&self) {
+        let mut document = lock(&self.process);
+        if document.has_metrics() {
+            self.write(&self.settings.base, &mut document);
+            document.clear_metrics();
+        }
+    }
+
+    /// An invocation ended: write its document, drop its state, report an empty invocation.
+    pub(crate) fn finish_invocation(&self, invocation: &Invocation) {
+        let document = invocation
+            .extensions()
+            .get::<InvocationDocuments>()
+            .and_then(|state| {
+                let mut documents = lock(&state.documents);
+                let i = documents.iter().position(|(id, _)| *id == self.id)?;
+                Some(documents.swap_remove(i).1)
+            });
+        let recorded = match document {
+            Some(mut document) => {
+                let recorded = document.ever_recorded();
+                if document.has_metrics() {
+                    self.write(&self.settings.base, &mut document);
+                }
+                self.recycle(document);
+                recorded
+            }
+            None => false,
+        };
+        self.flush_process_quietly();
+        if !recorded {
+            if let Err(error) = self.nothing_recorded() {
+                self.report(&error);
+            }
+        }
+    }
+
+    /// Nothing was recorded before a flush: a warning, or an error when opted in.
+    fn nothing_recorded(&self) -> Result<(), MetricsError> {
+        if self.settings.disabled {
+            return Ok(());
+        }
+        if self.settings.raise_on_empty {
+            return Err(MetricsError::NoMetrics);
+        }
+        if self.settings.warn_on_empty {
+            diagnostics::warn(
+                "No application metrics to publish. The cold-start metric may be published if enabled.",
+            );
+        }
+        Ok(())
+    }
+
+    /// An error that cannot be returned: to the user's handler, else an error line.
+    pub(crate) fn report(&self, error: &MetricsError) {
+        match &self.settings.on_error {
+            Some(handler) => handler(error),
+            None => diagnostics::error(&error.to_string()),
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Nothing silently lost: metrics recorded outside any invocation and never flushed.
+        self.flush_process_quietly();
+    }
+}
