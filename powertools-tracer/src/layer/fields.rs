@@ -1,0 +1,250 @@
+//! Span fields → subsegment data.
+//!
+//! | field | effect |
+//! |---|---|
+//! | `xray.skip = true` | the span is not traced (its children attach to the nearest traced ancestor) |
+//! | `xray.name`, `otel.name` | the subsegment's name (sanitised, ≤ 200 characters) |
+//! | `xray.namespace = "remote"` / `"aws"` | marks a call to another service |
+//! | `xray.annotation.<Key>` | an annotation (string, number or bool) |
+//! | `http.method` / `http.request.method` | `http.request.method`, namespace `remote` |
+//! | `http.url` / `url.full` | `http.request.url`, namespace `remote` |
+//! | `http.user_agent` / `user_agent.original` | `http.request.user_agent` |
+//! | `http.client_ip` / `client.address` | `http.request.client_ip` |
+//! | `http.status_code` / `http.response.status_code` | `http.response.status`; 4xx error, 429 throttle, 5xx fault |
+//! | `http.response.content_length` | `http.response.content_length` |
+//! | `aws.operation`, `aws.region`, `aws.request_id`, `aws.table_name`, `aws.queue_url`, `aws.account_id` | the `aws` object, namespace `aws` |
+//! | any other field | metadata under the service's namespace |
+
+use std::borrow::Cow;
+use std::fmt;
+
+use powertools_core::warning::warn_once;
+use tracing::field::{Field, Visit};
+
+use crate::current::AnnotationValue;
+use crate::document::{HttpField, MetadataValue, Namespace, Subsegment, sanitize};
+
+/// The field that opts a span out of tracing.
+pub const SKIP_FIELD: &str = "xray.skip";
+/// The field that names a span's subsegment.
+pub const NAME_FIELD: &str = "xray.name";
+/// The field that sets a span's subsegment namespace (`remote` or `aws`).
+pub const NAMESPACE_FIELD: &str = "xray.namespace";
+/// The prefix of fields that become annotations.
+pub const ANNOTATION_PREFIX: &str = "xray.annotation.";
+
+enum Value<'v> {
+    Str(&'v str),
+    String(String),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+}
+
+impl Value<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Str(s) => Some(s),
+            Self::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn as_u64(&self) -> Option<u64> {
+        match self {
+            Self::U64(u) => Some(*u),
+            Self::I64(i) => u64::try_from(*i).ok(),
+            Self::Str(s) => s.trim().parse().ok(),
+            Self::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn into_metadata(self) -> MetadataValue {
+        match self {
+            Self::Str(s) => MetadataValue::Str(s.to_owned()),
+            Self::String(s) => MetadataValue::Str(s),
+            Self::I64(i) => MetadataValue::I64(i),
+            Self::U64(u) => MetadataValue::U64(u),
+            Self::F64(f) => MetadataValue::F64(f),
+            Self::Bool(b) => MetadataValue::Bool(b),
+        }
+    }
+
+    fn into_annotation(self) -> AnnotationValue {
+        match self {
+            Self::Str(s) => AnnotationValue::String(s.to_owned()),
+            Self::String(s) => AnnotationValue::String(s),
+            Self::I64(i) => AnnotationValue::Int(i),
+            Self::U64(u) => AnnotationValue::UInt(u),
+            Self::F64(f) => AnnotationValue::Float(f),
+            Self::Bool(b) => AnnotationValue::Bool(b),
+        }
+    }
+}
+
+/// Whether a span's fields opt it out (`xray.skip = true`).
+pub(crate) struct SkipVisitor(pub(crate) bool);
+
+impl Visit for SkipVisitor {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if field.name() == SKIP_FIELD {
+            self.0 = value;
+        }
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == SKIP_FIELD {
+            self.0 = value == "true";
+        }
+    }
+    fn record_debug(&mut self, _field: &Field, _value: &dyn fmt::Debug) {}
+}
+
+/// Applies span fields to a subsegment.
+pub(crate) struct FieldVisitor<'a> {
+    pub(crate) sub: &'a mut Subsegment,
+}
+
+impl FieldVisitor<'_> {
+    fn apply(&mut self, name: &'static str, value: Value<'_>) {
+        let sub = &mut *self.sub;
+        match name {
+            SKIP_FIELD => {}
+            NAME_FIELD | "otel.name" => {
+                if let Some(s) = value.as_str() {
+                    sub.name = Cow::Owned(sanitize(s).into_owned());
+                }
+            }
+            NAMESPACE_FIELD => {
+                if let Some(ns) = value.as_str().and_then(Namespace::parse) {
+                    sub.namespace = Some(ns);
+                }
+            }
+            "http.method" | "http.request.method" => http(sub, HttpField::Method, &value),
+            "http.url" | "url.full" => http(sub, HttpField::Url, &value),
+            "http.user_agent" | "user_agent.original" => http(sub, HttpField::UserAgent, &value),
+            "http.client_ip" | "client.address" => http(sub, HttpField::ClientIp, &value),
+            "http.status_code" | "http.response.status_code" => {
+                if let Some(status) = value.as_u64() {
+                    sub.set_http_status(status);
+                }
+            }
+            "http.response.content_length" | "http.content_length" => {
+                if let Some(len) = value.as_u64() {
+                    sub.http.content_length = Some(len);
+                }
+            }
+            "aws.operation" | "aws.region" | "aws.request_id" | "aws.table_name"
+            | "aws.queue_url" | "aws.account_id" => {
+                let text = match &value {
+                    Value::Str(s) => (*s).to_owned(),
+                    Value::String(s) => s.clone(),
+                    Value::I64(i) => i.to_string(),
+                    Value::U64(u) => u.to_string(),
+                    Value::F64(f) => f.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                };
+                let key = &name["aws.".len()..];
+                if let Some(slot) = sub.aws.iter_mut().find(|(k, _)| *k == key) {
+                    slot.1 = text;
+                } else {
+                    sub.aws.push((key, text));
+                }
+                sub.namespace = Some(Namespace::Aws);
+            }
+            _ => {
+                if let Some(key) = name.strip_prefix(ANNOTATION_PREFIX) {
+                    let annotation = value.into_annotation();
+                    match annotation.validate(key) {
+                        Ok(()) => sub.annotate(Cow::Borrowed(key), annotation),
+                        Err(e) => {
+                            warn_once(
+                                &format!("powertools_tracer.field_annotation.{key}"),
+                                "powertools_tracer",
+                                &format!("span field {name}: {e}; recorded as metadata instead"),
+                            );
+                            sub.put_metadata(None, Cow::Borrowed(name), annotation_as_metadata(annotation));
+                        }
+                    }
+                } else {
+                    sub.put_metadata(None, Cow::Borrowed(name), value.into_metadata());
+                }
+            }
+        }
+    }
+}
+
+fn annotation_as_metadata(v: AnnotationValue) -> MetadataValue {
+    match v {
+        AnnotationValue::String(s) => MetadataValue::Str(s),
+        AnnotationValue::Int(i) => MetadataValue::I64(i),
+        AnnotationValue::UInt(u) => MetadataValue::U64(u),
+        AnnotationValue::Float(f) => MetadataValue::F64(f),
+        AnnotationValue::Bool(b) => MetadataValue::Bool(b),
+    }
+}
+
+fn http(sub: &mut Subsegment, which: HttpField, value: &Value<'_>) {
+    match value.as_str() {
+        Some(s) => sub.set_http_string(which, s),
+        None => {
+            if let Some(u) = value.as_u64() {
+                sub.set_http_string(which, &u.to_string());
+            }
+        }
+    }
+}
+
+impl Visit for FieldVisitor<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.apply(field.name(), Value::F64(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.apply(field.name(), Value::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.apply(field.name(), Value::U64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.apply(field.name(), Value::Bool(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.apply(field.name(), Value::Str(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.apply(field.name(), Value::String(value.to_string()));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.apply(field.name(), Value::String(format!("{value:?}")));
+    }
+}
+
+/// The text of an ERROR event: its `message`, or its `error` field.
+#[derive(Default)]
+pub(crate) struct MessageVisitor {
+    pub(crate) message: Option<String>,
+    pub(crate) error: Option<String>,
+}
+
+impl Visit for MessageVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "message" => self.message = Some(value.to_owned()),
+            "error" => self.error = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if matches!(field.name(), "error" | "message") {
+            self.error = Some(value.to_string());
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        match field.name() {
+            "message" => self.message = Some(format!("{value:?}")),
+            "error" => self.error = Some(format!("{value:?}")),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The `tracing_subscriber::Layer` that turns spans inside traced invocations into X-Ray
+//! subsegments.
+//!
+//! A span becomes a subsegment when it is created inside a traced invocation (its
+//! [`Invocation`] scope, or a traced parent span), its level passes the tracer's filter (INFO
+//! and above by default) and it does not carry `xray.skip = true`. Its parent is the nearest
+//! traced ancestor span or, for the top one, the function's segment (the trace header's
+//! `Parent`). Fields map to subsegment data as the [`fields`] table says. An ERROR event inside
+//! a traced span flags it `error` with the event's message as its cause (as
+//! `#[instrument(err)]` emits).
+//!
+//! A finished subsegment is embedded in its parent's document; once the embedded children
+//! reach half a datagram, later ones are sent as documents of their own (the parent announced
+//! first with an `in_progress` document). The top subsegments are sent when they end.
+
+pub mod fields;
+pub(crate) mod span_state;
+
+use powertools_core::Invocation;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::Tracer;
+use crate::document::{Cause, Subsegment, now_micros, sanitize_static};
+use crate::trace_context::trace_of;
+use fields::{FieldVisitor, MessageVisitor, SKIP_FIELD, SkipVisitor};
+use span_state::{SpanSubsegment, finish_span};
+
+/// The target of the handler span the [`TracerHook`](crate::TracerHook) opens; it passes the
+/// level filter whatever its setting.
+pub const HANDLER_TARGET: &str = "powertools_tracer::handler";
+
+/// Turns spans inside traced invocations into X-Ray subsegments. Made by [`Tracer::layer`].
+///
+/// ```
+/// use powertools_tracer::Tracer;
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let tracer = Tracer::builder().service("orders").build();
+/// let subscriber = tracing_subscriber::registry().with(tracer.layer());
+/// tracing::subscriber::with_default(subscriber, || {
+///     // Outside an invocation: spans are ignored.
+///     tracing::info_span!("not traced").in_scope(|| {});
+/// });
+/// ```
+#[derive(Debug, Clone)]
+pub struct XrayLayer {
+    tracer: Tracer,
+    enabled: bool,
+    level: tracing::level_filters::LevelFilter,
+}
+
+impl XrayLayer {
+    pub(crate) fn new(tracer: Tracer) -> Self {
+        Self {
+            enabled: tracer.config.enabled,
+            level: tracer.config.level,
+            tracer,
+        }
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for XrayLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !self.enabled {
+            return;
+        }
+        let meta = attrs.metadata();
+        let is_handler = meta.target() == HANDLER_TARGET;
+        if !is_handler && *meta.level() > self.level {
+            return;
+        }
+        // `Some(None)`: inside an invocation that is not traced (unsampled, no header).
+        let from_invocation =
+            Invocation::with_current(|inv| trace_of(inv, &self.tracer).cloned());
+        if let Some(None) = from_invocation {
+            return;
+        }
+        let parent = if let Some(parent) = attrs.parent() {
+            ctx.span(parent)
+        } else if attrs.is_contextual() {
+            ctx.lookup_current()
+        } else {
+            None
+        };
+        let from_parent = parent.and_then(|p| {
+            p.scope().find_map(|s| {
+                s.extensions()
+                    .get::<SpanSubsegment>()
+                    .map(|state| (std::sync::Arc::clone(&state.trace), state.id))
+            })
+        });
+        let (trace, parent_id) = match (from_parent, from_invocation) {
+            (Some(found), _) => found,
+            (None, Some(Some(trace))) => {
+                let parent_id = trace.parent_id;
+                (trace, parent_id)
+            }
+            _ => return,
+        };
+        if meta.fields().field(SKIP_FIELD).is_some() {
+            let mut skip = SkipVisitor(false);
+            attrs.record(&mut skip);
+            if skip.0 {
+                return;
+            }
+        }
+        let mut sub = Subsegment::new(sanitize_static(meta.name()), parent_id, now_micros());
+        attrs.record(&mut FieldVisitor { sub: &mut sub });
+        let Some(span) = ctx.span(id) else { return };
+        span.extensions_mut().insert(SpanSubsegment {
+            trace,
+            id: sub.id,
+            is_handler,
+            announced: false,
+            open: Some(sub),
+        });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if !self.enabled {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        if let Some(sub) = ext.get_mut::<SpanSubsegment>().and_then(|s| s.open.as_mut()) {
+            values.record(&mut FieldVisitor { sub });
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !self.enabled || *event.metadata().level() != Level::ERROR {
+            return;
+        }
+        let Some(span) = ctx.event_span(event) else { return };
+        for s in span.scope() {
+            let mut ext = s.extensions_mut();
+            if let Some(state) = ext.get_mut::<SpanSubsegment>() {
+                if let Some(sub) = state.open.as_mut() {
+                    sub.error = true;
+                    if sub.cause.is_none() {
+                        let mut visitor = MessageVisitor::default();
+                        event.record(&mut visitor);
+                        if let Some(text) = visitor.error.or(visitor.message) {
+                            sub.cause = Some(Cause::from_message(&text));
+                        }
+                    }
+                }
+                return;
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if !self.enabled {
+            return;
+        }
+        if let Some(span) = ctx.span(&id) {
+            finish_span(&span);
+        }
+    }
+}
