@@ -1,0 +1,219 @@
+//! Rendering a line and sending it where it goes: the sink, or the invocation's log buffer.
+
+use powertools_core::config::LogLevel;
+use powertools_core::{Invocation, Timestamp};
+use tracing::Level;
+
+use crate::buffer::{BufferConfig, Pushed};
+use crate::format::json;
+use crate::format::{
+    LineFormatter, LineInput, LogRecord, Message, Scratch, render_line, with_scratch,
+};
+use crate::sink::LogSink;
+use crate::state::InvocationLogState;
+
+/// What turns events into written lines; shared by the layer and the hook.
+pub(crate) struct Emitter {
+    pub(crate) service: String,
+    service_member: Box<[u8]>,
+    sampling_member: Box<[u8]>,
+    pub(crate) dev: bool,
+    pub(crate) sink: Box<dyn LogSink>,
+    pub(crate) formatter: Option<Box<dyn LineFormatter>>,
+    pub(crate) buffer: Option<BufferConfig>,
+}
+
+impl std::fmt::Debug for Emitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emitter")
+            .field("service", &self.service)
+            .field("dev", &self.dev)
+            .field("formatter", &self.formatter.is_some())
+            .field("buffer", &self.buffer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emitter {
+    pub(crate) fn new(
+        service: String,
+        sample_rate: f64,
+        dev: bool,
+        sink: Box<dyn LogSink>,
+        formatter: Option<Box<dyn LineFormatter>>,
+        buffer: Option<BufferConfig>,
+    ) -> Self {
+        let mut service_member = Vec::new();
+        service_member.extend_from_slice(b",\"service\":");
+        json::write_str(&mut service_member, &service);
+        let mut sampling_member = Vec::new();
+        if sample_rate > 0.0 {
+            sampling_member.extend_from_slice(b",\"sampling_rate\":");
+            json::write_f64(&mut sampling_member, sample_rate);
+        }
+        Self {
+            service,
+            service_member: service_member.into_boxed_slice(),
+            sampling_member: sampling_member.into_boxed_slice(),
+            dev,
+            sink,
+            formatter,
+            buffer,
+        }
+    }
+
+    /// Renders the line whose event parts are in `scratch` and sends it on.
+    pub(crate) fn emit(
+        &self,
+        scratch: &mut Scratch,
+        input: &LineInput<'_>,
+        invocation: Option<&Invocation>,
+    ) {
+        let statics = crate::format::StaticMembers {
+            service: &self.service_member,
+            sampling_rate: &self.sampling_member,
+        };
+        render_line(scratch, input, &statics, invocation);
+        let state = invocation.map(InvocationLogState::of);
+        if let Some(formatter) = &self.formatter {
+            self.apply_formatter(formatter.as_ref(), scratch, input, invocation, state);
+            let line = std::mem::take(&mut scratch.alt);
+            self.route(input.level, &line, state);
+            scratch.alt = line;
+        } else if self.dev {
+            scratch.alt.clear();
+            let compact = &scratch.line[..scratch.line.len() - 1];
+            json::write_indented(&mut scratch.alt, compact);
+            scratch.alt.push(b'\n');
+            self.route(input.level, &scratch.alt, state);
+        } else {
+            self.route(input.level, &scratch.line, state);
+        }
+    }
+
+    fn apply_formatter(
+        &self,
+        formatter: &dyn LineFormatter,
+        scratch: &mut Scratch,
+        input: &LineInput<'_>,
+        invocation: Option<&Invocation>,
+        state: Option<&InvocationLogState>,
+    ) {
+        let text = String::from_utf8_lossy(&scratch.line);
+        let ranges = scratch.ranges.clone();
+        let object = |r: std::ops::Range<usize>| {
+            let members = text.get(r).unwrap_or("");
+            format!("{{{}}}", members.strip_prefix(',').unwrap_or(members))
+        };
+        let location = match (input.location, input.file, input.line) {
+            (Some(l), _, _) => l.to_owned(),
+            (None, Some(f), Some(l)) => format!("{f}:{l}"),
+            (None, Some(f), None) => f.to_owned(),
+            (None, None, _) => input.target.to_owned(),
+        };
+        let fields = object(ranges.fields);
+        let error = object(ranges.error);
+        let correlation_id = state.and_then(InvocationLogState::correlation_id);
+        let record = LogRecord {
+            level: input.level,
+            location: &location,
+            message: text.get(ranges.message).unwrap_or("\"\""),
+            timestamp: input.timestamp,
+            service: &self.service,
+            context: invocation.map(Invocation::context),
+            correlation_id: correlation_id.as_deref(),
+            fields: &fields,
+            error: &error,
+            default_line: text.trim_end_matches('\n'),
+        };
+        scratch.alt.clear();
+        formatter.format(&record, &mut scratch.alt);
+        if scratch.alt.last() != Some(&b'\n') {
+            scratch.alt.push(b'\n');
+        }
+    }
+
+    /// Writes `line`, or holds it in the invocation's buffer.
+    fn route(&self, level: Level, line: &[u8], state: Option<&InvocationLogState>) {
+        if let (Some(config), Some(state)) = (&self.buffer, state) {
+            if config.holds(LogLevel::from(level)) {
+                let pushed = state.buffer().push(line, config.max_bytes_value());
+                if pushed == Pushed::FirstEviction {
+                    self.warn(&format!(
+                        "the log buffer ({} bytes) is full: the oldest buffered lines are being \
+                         evicted; the number evicted is reported when the buffer is flushed",
+                        config.max_bytes_value()
+                    ));
+                }
+                return;
+            }
+            if level == Level::ERROR && config.flushes_on_error_log() {
+                self.flush(state);
+            }
+        }
+        self.sink.write_line(line);
+    }
+
+    /// Writes the invocation's buffered lines, oldest first.
+    pub(crate) fn flush(&self, state: &InvocationLogState) {
+        if self.buffer.is_none() {
+            return;
+        }
+        let (lines, evicted) = {
+            let mut buffer = state.buffer();
+            (buffer.take(), buffer.take_evicted())
+        };
+        if evicted > 0 {
+            self.warn(&format!(
+                "{evicted} buffered log lines were evicted because the log buffer was full; \
+                 the {} lines that follow are the most recent ones",
+                lines.len()
+            ));
+        }
+        for line in &lines {
+            self.sink.write_line(line);
+        }
+    }
+
+    /// Drops the invocation's buffered lines (the invocation succeeded).
+    pub(crate) fn discard(&self, state: &InvocationLogState) {
+        if self.buffer.is_some() {
+            let mut buffer = state.buffer();
+            buffer.clear();
+            buffer.take_evicted();
+        }
+    }
+
+    /// Writes a warning line through the sink.
+    pub(crate) fn warn(&self, message: &str) {
+        let line = powertools_core::warning::render("powertools_logger", message);
+        self.sink.write_line(line.as_bytes());
+    }
+
+    /// Emits a line with no event fields (the hook's lines).
+    pub(crate) fn emit_direct(
+        &self,
+        level: Level,
+        location: &str,
+        message: Message<'_>,
+        error_members: &[u8],
+        invocation: Option<&Invocation>,
+    ) {
+        with_scratch(|scratch| {
+            scratch.parts.clear();
+            scratch.spans.clear();
+            scratch.parts.error.extend_from_slice(error_members);
+            let input = LineInput {
+                level,
+                file: None,
+                line: None,
+                target: "powertools_logger",
+                location: Some(location),
+                message,
+                timestamp: Timestamp::now(),
+                has_field: &|_| false,
+            };
+            self.emit(scratch, &input, invocation);
+        });
+    }
+}

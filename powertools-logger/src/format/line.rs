@@ -1,0 +1,181 @@
+//! Assembling one line in the Powertools key order.
+
+use std::cell::RefCell;
+
+use powertools_core::{Invocation, Timestamp};
+use tracing::Level;
+
+use super::fields::EventParts;
+use super::json;
+use super::reserved::write_user_key;
+use crate::state::{InvocationLogState, persistent_keys};
+
+/// The reused buffers of one thread.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pub(crate) parts: EventParts,
+    /// Span members, `,"key":value…`.
+    pub(crate) spans: Vec<u8>,
+    /// Appended-key members.
+    members: Vec<u8>,
+    /// The finished line.
+    pub(crate) line: Vec<u8>,
+    /// The custom formatter's or the indented output.
+    pub(crate) alt: Vec<u8>,
+    /// Where the message and the members sit in `line`.
+    pub(crate) ranges: LineRanges,
+}
+
+/// Byte ranges of the parts of a rendered line (for the custom formatter).
+#[derive(Default, Clone)]
+pub(crate) struct LineRanges {
+    pub(crate) message: std::ops::Range<usize>,
+    /// Appended keys, span fields and event fields (`,"k":v…`).
+    pub(crate) fields: std::ops::Range<usize>,
+    /// Error members.
+    pub(crate) error: std::ops::Range<usize>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's buffers (fresh ones if they are in use further up the stack, as
+/// when a value's `Debug` implementation logs).
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut f = Some(f);
+    let reused = SCRATCH.try_with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .map(|mut scratch| (f.take().expect("called once"))(&mut scratch))
+    });
+    match reused {
+        Ok(Some(r)) => r,
+        _ => (f.take().expect("called once"))(&mut Scratch::default()),
+    }
+}
+
+/// The message of a line.
+#[derive(Clone, Copy)]
+pub(crate) enum Message<'a> {
+    /// Text; kept as an object when it is a JSON object.
+    Text(&'a str),
+    /// Valid JSON, written compacted.
+    Json(&'a str),
+}
+
+/// What a line is made of, besides the invocation and the logger's settings.
+pub(crate) struct LineInput<'a> {
+    pub(crate) level: Level,
+    pub(crate) file: Option<&'a str>,
+    pub(crate) line: Option<u32>,
+    pub(crate) target: &'a str,
+    /// A full `file:line:col` location, used verbatim (a panic's).
+    pub(crate) location: Option<&'a str>,
+    pub(crate) message: Message<'a>,
+    pub(crate) timestamp: Timestamp,
+    /// Whether the event has a field of this name (appended keys of that name are left out).
+    pub(crate) has_field: &'a dyn Fn(&str) -> bool,
+}
+
+/// The logger-wide members: `,"service":…` and `,"sampling_rate":…`.
+pub(crate) struct StaticMembers<'a> {
+    pub(crate) service: &'a [u8],
+    pub(crate) sampling_rate: &'a [u8],
+}
+
+/// Renders the compact line (with its newline) into `scratch.line`; the event's own parts must
+/// already be in `scratch.parts` and `scratch.spans`.
+pub(crate) fn render_line(
+    scratch: &mut Scratch,
+    input: &LineInput<'_>,
+    statics: &StaticMembers<'_>,
+    invocation: Option<&Invocation>,
+) {
+    let state = invocation.map(InvocationLogState::of);
+    render_members(&mut scratch.members, input, state);
+
+    let out = &mut scratch.line;
+    out.clear();
+    out.extend_from_slice(b"{\"level\":\"");
+    out.extend_from_slice(input.level.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"location\":\"");
+    match (input.location, input.file) {
+        (Some(location), _) => json::escape_into(out, location),
+        (None, Some(file)) => {
+            json::escape_into(out, file);
+            if let Some(line) = input.line {
+                out.push(b':');
+                json::write_u64(out, u64::from(line));
+            }
+        }
+        (None, None) => json::escape_into(out, input.target),
+    }
+    out.extend_from_slice(b"\",\"message\":");
+    let message_start = out.len();
+    match input.message {
+        Message::Json(text) => json::write_compact(out, text),
+        Message::Text(text) => {
+            let trimmed = text.trim_start();
+            if trimmed.starts_with('{') && json::is_json_object(text) {
+                json::write_compact(out, text);
+            } else {
+                json::write_str(out, text);
+            }
+        }
+    }
+    scratch.ranges.message = message_start..out.len();
+    out.extend_from_slice(b",\"timestamp\":\"");
+    out.extend_from_slice(input.timestamp.as_str_buf().as_str().as_bytes());
+    out.push(b'"');
+    out.extend_from_slice(statics.service);
+    out.extend_from_slice(statics.sampling_rate);
+    let lambda = match (invocation, state) {
+        (Some(invocation), Some(state)) => {
+            let members = state.lambda_members(invocation.context());
+            out.extend_from_slice(&members.head);
+            state.write_correlation_member(out);
+            Some(&members.tail)
+        }
+        _ => None,
+    };
+    let fields_start = out.len();
+    out.extend_from_slice(&scratch.members);
+    out.extend_from_slice(&scratch.spans);
+    out.extend_from_slice(&scratch.parts.fields);
+    let error_start = out.len();
+    out.extend_from_slice(&scratch.parts.error);
+    scratch.ranges.fields = fields_start..error_start;
+    scratch.ranges.error = error_start..out.len();
+    if let Some(tail) = lambda {
+        out.extend_from_slice(tail);
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appended keys: persistent ones, then the invocation's (which win over persistent ones of the
+/// same name); the event's own fields win over both.
+fn render_members(out: &mut Vec<u8>, input: &LineInput<'_>, state: Option<&InvocationLogState>) {
+    out.clear();
+    let invocation_keys = state.map(|s| s.keys.read());
+    let persistent = persistent_keys().read();
+    for (name, value) in persistent.iter() {
+        let shadowed = invocation_keys
+            .as_ref()
+            .is_some_and(|keys| keys.iter().any(|(n, _)| n == name));
+        if shadowed || (input.has_field)(name) {
+            continue;
+        }
+        write_user_key(out, name);
+        out.extend_from_slice(value.as_bytes());
+    }
+    if let Some(keys) = &invocation_keys {
+        for (name, value) in keys.iter() {
+            if (input.has_field)(name) {
+                continue;
+            }
+            write_user_key(out, name);
+            out.extend_from_slice(value.as_bytes());
+        }
+    }
+}

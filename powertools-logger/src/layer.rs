@@ -1,0 +1,131 @@
+//! The `tracing` layer: events in, Powertools JSON lines out.
+
+use std::sync::Arc;
+
+use powertools_core::{Invocation, Timestamp};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::emitter::Emitter;
+use crate::format::fields::{EventVisitor, SpanVisitor};
+use crate::format::reserved::write_user_key;
+use crate::format::{LineInput, Message, with_scratch};
+
+/// The fields of a span, rendered once, kept in the span's extensions.
+struct SpanFields(Vec<(&'static str, Vec<u8>)>);
+
+/// A [`tracing_subscriber::Layer`] writing each event as one Powertools JSON line.
+///
+/// Keys, in order: `level, location, message, timestamp, service, [sampling_rate], cold_start,
+/// function_name, function_memory_size, function_arn, function_request_id, [correlation_id]`,
+/// appended keys, fields of the enclosing spans (outermost first), the event's fields,
+/// `[exception, exception_name, exception_chain]`, `xray_trace_id`, `[tenant_id]`. Outside an
+/// invocation the Lambda keys are left out. Built by [`Logger`](crate::Logger), usually with its
+/// [`LogFilter`](crate::LogFilter) (see [`Logger::into_layer_and_hook`](crate::Logger::into_layer_and_hook)).
+///
+/// # Example
+/// ```
+/// use powertools_logger::{Logger, MemorySink};
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let sink = MemorySink::new();
+/// let parts = Logger::new().sink(sink.clone()).into_parts();
+/// // Unfiltered: every event reaches the layer.
+/// let subscriber = tracing_subscriber::Registry::default().with(parts.layer);
+/// tracing::subscriber::with_default(subscriber, || tracing::trace!("very verbose"));
+/// assert_eq!(sink.json_lines()[0]["level"], "TRACE");
+/// ```
+#[derive(Debug, Clone)]
+pub struct PowertoolsJsonLayer {
+    pub(crate) emitter: Arc<Emitter>,
+}
+
+impl<S> Layer<S> for PowertoolsJsonLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = Vec::new();
+        attrs.record(&mut SpanVisitor {
+            fields: &mut fields,
+        });
+        if !fields.is_empty() {
+            span.extensions_mut().insert(SpanFields(fields));
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
+            values.record(&mut SpanVisitor { fields });
+            return;
+        }
+        let mut fields = Vec::new();
+        values.record(&mut SpanVisitor {
+            fields: &mut fields,
+        });
+        if !fields.is_empty() {
+            extensions.insert(SpanFields(fields));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let timestamp = Timestamp::now();
+        #[cfg(feature = "log")]
+        let normalized = tracing_log::NormalizeEvent::normalized_metadata(event);
+        #[cfg(feature = "log")]
+        let (meta, is_log) = match normalized.as_ref() {
+            Some(meta) => (meta, true),
+            None => (event.metadata(), false),
+        };
+        #[cfg(not(feature = "log"))]
+        let (meta, is_log) = (event.metadata(), false);
+
+        with_scratch(|scratch| {
+            scratch.parts.clear();
+            scratch.spans.clear();
+            event.record(&mut EventVisitor {
+                parts: &mut scratch.parts,
+                skip_log_fields: is_log,
+            });
+            let own_fields = event.metadata().fields();
+            if let Some(scope) = ctx.event_scope(event) {
+                for span in scope.from_root() {
+                    let extensions = span.extensions();
+                    let Some(SpanFields(fields)) = extensions.get::<SpanFields>() else {
+                        continue;
+                    };
+                    for (name, value) in fields {
+                        if own_fields.field(name).is_none() {
+                            write_user_key(&mut scratch.spans, name);
+                            scratch.spans.extend_from_slice(value);
+                        }
+                    }
+                }
+            }
+            let message = std::mem::take(&mut scratch.parts.message);
+            let has_field = |name: &str| own_fields.field(name).is_some();
+            let input = LineInput {
+                level: *meta.level(),
+                file: meta.file(),
+                line: meta.line(),
+                target: meta.target(),
+                location: None,
+                message: Message::Text(&message),
+                timestamp,
+                has_field: &has_field,
+            };
+            let emitted =
+                Invocation::with_current(|inv| self.emitter.emit(scratch, &input, Some(inv)));
+            if emitted.is_none() {
+                self.emitter.emit(scratch, &input, None);
+            }
+            scratch.parts.message = message;
+        });
+    }
+}
