@@ -88,15 +88,18 @@ impl InvocationHook for TracerHook {
         let handler = trace.handler_name.get().map_or("handler", String::as_str);
         with_current_span(|current| {
             let Some(span) = current.scope().find(|s| {
-                s.extensions()
-                    .get::<SpanSubsegment>()
-                    .is_some_and(|state| state.is_handler && std::sync::Arc::ptr_eq(&state.trace, trace))
+                s.extensions().get::<SpanSubsegment>().is_some_and(|state| {
+                    state.is_handler && std::sync::Arc::ptr_eq(&state.trace, trace)
+                })
             }) else {
                 return;
             };
             {
                 let mut ext = span.extensions_mut();
-                let Some(sub) = ext.get_mut::<SpanSubsegment>().and_then(|s| s.open.as_mut()) else {
+                let Some(sub) = ext
+                    .get_mut::<SpanSubsegment>()
+                    .and_then(|s| s.open.as_mut())
+                else {
                     return;
                 };
                 match outcome {

@@ -125,37 +125,61 @@ mod tests {
 
     #[test]
     fn ids_are_16_lowercase_hex_and_distinct() {
-        let ids: HashSet<String> = (0..10_000).map(|_| SubsegmentId::random().to_string()).collect();
+        let ids: HashSet<String> = (0..10_000)
+            .map(|_| SubsegmentId::random().to_string())
+            .collect();
         assert_eq!(ids.len(), 10_000);
         for id in &ids {
             assert_eq!(id.len(), 16);
-            assert!(id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')), "{id}");
+            assert!(
+                id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+                "{id}"
+            );
         }
     }
 
     #[test]
     fn hex_is_zero_padded_and_big_endian() {
-        assert_eq!(SubsegmentId::from_u64(1).unwrap().to_string(), "0000000000000001");
         assert_eq!(
-            SubsegmentId::from_u64(0x53995c3f42cd8ad8).unwrap().to_string(),
+            SubsegmentId::from_u64(1).unwrap().to_string(),
+            "0000000000000001"
+        );
+        assert_eq!(
+            SubsegmentId::from_u64(0x5399_5c3f_42cd_8ad8)
+                .unwrap()
+                .to_string(),
             "53995c3f42cd8ad8"
         );
-        assert_eq!(SubsegmentId::from_u64(u64::MAX).unwrap().to_string(), "ffffffffffffffff");
+        assert_eq!(
+            SubsegmentId::from_u64(u64::MAX).unwrap().to_string(),
+            "ffffffffffffffff"
+        );
         assert!(SubsegmentId::from_u64(0).is_none());
     }
 
     #[test]
     fn parsing_is_strict() {
         assert!("53995C3F42CD8AD8".parse::<SubsegmentId>().is_ok());
-        for bad in ["", "53995c3f42cd8ad", "53995c3f42cd8ad8a", "0000000000000000", "+3995c3f42cd8ad8", "53995c3f42cd8adg"] {
+        for bad in [
+            "",
+            "53995c3f42cd8ad",
+            "53995c3f42cd8ad8a",
+            "0000000000000000",
+            "+3995c3f42cd8ad8",
+            "53995c3f42cd8adg",
+        ] {
             assert!(bad.parse::<SubsegmentId>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn threads_get_different_sequences() {
-        let a = std::thread::spawn(|| (0..4).map(|_| random_u64()).collect::<Vec<_>>()).join().unwrap();
-        let b = std::thread::spawn(|| (0..4).map(|_| random_u64()).collect::<Vec<_>>()).join().unwrap();
+        let a = std::thread::spawn(|| (0..4).map(|_| random_u64()).collect::<Vec<_>>())
+            .join()
+            .unwrap();
+        let b = std::thread::spawn(|| (0..4).map(|_| random_u64()).collect::<Vec<_>>())
+            .join()
+            .unwrap();
         assert_ne!(a, b);
     }
 }

@@ -28,7 +28,10 @@ struct TraceSlot(Option<Arc<InvocationTrace>>);
 
 /// The trace of `invocation`, created on first use: `None` when the tracer is disabled, or the
 /// invocation has no valid trace header, no `Parent`, or `Sampled=0`.
-pub(crate) fn trace_of<'i>(invocation: &'i Invocation, tracer: &Tracer) -> Option<&'i Arc<InvocationTrace>> {
+pub(crate) fn trace_of<'i>(
+    invocation: &'i Invocation,
+    tracer: &Tracer,
+) -> Option<&'i Arc<InvocationTrace>> {
     invocation
         .extensions()
         .try_get_or_init(|| TraceSlot(InvocationTrace::new(invocation, tracer)))?

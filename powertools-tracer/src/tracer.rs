@@ -217,11 +217,26 @@ mod tests {
 
     #[test]
     fn disabled_outside_lambda_and_when_asked() {
-        assert!(!TracerBuilder::from_config(&config(&[])).build().is_enabled());
+        assert!(
+            !TracerBuilder::from_config(&config(&[]))
+                .build()
+                .is_enabled()
+        );
         let in_lambda = [("AWS_LAMBDA_FUNCTION_NAME", "f")];
-        assert!(TracerBuilder::from_config(&config(&in_lambda)).build().is_enabled());
-        let off = [("AWS_LAMBDA_FUNCTION_NAME", "f"), ("POWERTOOLS_TRACE_DISABLED", "true")];
-        assert!(!TracerBuilder::from_config(&config(&off)).build().is_enabled());
+        assert!(
+            TracerBuilder::from_config(&config(&in_lambda))
+                .build()
+                .is_enabled()
+        );
+        let off = [
+            ("AWS_LAMBDA_FUNCTION_NAME", "f"),
+            ("POWERTOOLS_TRACE_DISABLED", "true"),
+        ];
+        assert!(
+            !TracerBuilder::from_config(&config(&off))
+                .build()
+                .is_enabled()
+        );
     }
 
     #[test]
@@ -229,7 +244,10 @@ mod tests {
         let t = TracerBuilder::from_config(&config(&[
             ("POWERTOOLS_SERVICE_NAME", "payment"),
             ("POWERTOOLS_TRACER_CAPTURE_RESPONSE", "false"),
-            ("AWS_XRAY_DAEMON_ADDRESS", "tcp:10.0.0.1:2000 udp:10.0.0.2:2000"),
+            (
+                "AWS_XRAY_DAEMON_ADDRESS",
+                "tcp:10.0.0.1:2000 udp:10.0.0.2:2000",
+            ),
         ]));
         assert_eq!(t.daemon_address.udp(), "10.0.0.2:2000");
         let t = t.build();

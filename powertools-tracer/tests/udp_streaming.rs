@@ -11,11 +11,15 @@ use powertools_tracer::emitter::{DATAGRAM_HEADER, MAX_DATAGRAM_BYTES, UdpEmitter
 use serde_json::{Value, json};
 use support::{PARENT, assert_valid, flatten, harness, header};
 
+const CHILDREN: usize = 150;
+
 /// Receives datagrams on a thread until none arrived for a while.
 fn receiver() -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let address = socket.local_addr().unwrap().to_string();
-    socket.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
     let handle = std::thread::spawn(move || {
         let mut got = Vec::new();
         let mut buf = vec![0u8; 70_000];
@@ -31,11 +35,11 @@ fn receiver() -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
 async fn a_tree_over_64_kib_is_streamed_as_valid_datagrams() {
     let (address, received) = receiver();
     let h = harness(|b| b.emitter(UdpEmitter::new(address.parse().unwrap())));
-    const CHILDREN: usize = 150;
     h.invoke(Some(&header("1")), json!({}), |_| async {
         tracing::info_span!("batch").in_scope(|| {
             for i in 0..CHILDREN {
-                tracing::info_span!("item", index = i, payload = "x".repeat(1000).as_str()).in_scope(|| {});
+                tracing::info_span!("item", index = i, payload = "x".repeat(1000).as_str())
+                    .in_scope(|| {});
             }
         });
         Ok(json!("done"))
@@ -48,21 +52,37 @@ async fn a_tree_over_64_kib_is_streamed_as_valid_datagrams() {
     let mut docs = Vec::new();
     for d in &datagrams {
         assert!(d.len() <= MAX_DATAGRAM_BYTES, "{} bytes", d.len());
-        assert!(d.starts_with(b"{\"format\": \"json\", \"version\": 1}\n{\"type\":\"subsegment\","));
+        assert!(
+            d.starts_with(b"{\"format\": \"json\", \"version\": 1}\n{\"type\":\"subsegment\",")
+        );
         let doc: Value = serde_json::from_slice(&d[DATAGRAM_HEADER.len()..]).unwrap();
         assert_valid(&doc);
         docs.push(doc);
     }
     let total: usize = datagrams.iter().map(Vec::len).sum();
-    assert!(total > 150_000, "the tree is larger than one datagram: {total}");
+    assert!(
+        total > 150_000,
+        "the tree is larger than one datagram: {total}"
+    );
 
     // Complete versions of every subsegment: the handler, the batch and each item, once each.
     let subs = flatten(&docs);
-    let complete: Vec<_> = subs.iter().filter(|(_, s)| s.get("end_time").is_some()).collect();
-    let ids: HashSet<&str> = complete.iter().map(|(_, s)| s["id"].as_str().unwrap()).collect();
+    let complete: Vec<_> = subs
+        .iter()
+        .filter(|(_, s)| s.get("end_time").is_some())
+        .collect();
+    let ids: HashSet<&str> = complete
+        .iter()
+        .map(|(_, s)| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(complete.len(), CHILDREN + 2);
     assert_eq!(ids.len(), CHILDREN + 2);
-    let by_name = |name: &str| complete.iter().filter(|(_, s)| s["name"] == name).collect::<Vec<_>>();
+    let by_name = |name: &str| {
+        complete
+            .iter()
+            .filter(|(_, s)| s["name"] == name)
+            .collect::<Vec<_>>()
+    };
     let handler = by_name("## handler")[0];
     let batch = by_name("batch")[0];
     assert_eq!(handler.0, PARENT);
@@ -73,7 +93,11 @@ async fn a_tree_over_64_kib_is_streamed_as_valid_datagrams() {
         .map(|(_, s)| s["metadata"]["payment"]["index"].as_u64().unwrap())
         .collect();
     assert_eq!(indexes.len(), CHILDREN);
-    assert!(items.iter().all(|(p, _)| p == batch.1["id"].as_str().unwrap()));
+    assert!(
+        items
+            .iter()
+            .all(|(p, _)| p == batch.1["id"].as_str().unwrap())
+    );
 
     // The batch was announced in progress before its first child was sent on its own.
     let batch_id = batch.1["id"].as_str().unwrap();
@@ -108,11 +132,17 @@ async fn the_datagram_bytes_are_exact() {
 #[tokio::test]
 async fn an_unreachable_daemon_never_fails_the_handler() {
     // A port nobody listens on: sends fail or vanish, the handler is unaffected.
-    let closed = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let closed = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
     let h = harness(|b| b.emitter(UdpEmitter::new(closed.parse().unwrap())));
     for _ in 0..3 {
         let out = h
-            .invoke(Some(&header("1")), json!({}), |_| async { Ok(json!("fine")) })
+            .invoke(Some(&header("1")), json!({}), |_| async {
+                Ok(json!("fine"))
+            })
             .await
             .unwrap();
         assert_eq!(out, "fine");

@@ -76,7 +76,9 @@ impl AnnotationValue {
             return Err(AnnotationError::InvalidKey(key.to_owned()));
         }
         match self {
-            Self::Float(f) if !f.is_finite() => Err(AnnotationError::NonFiniteNumber(key.to_owned())),
+            Self::Float(f) if !f.is_finite() => {
+                Err(AnnotationError::NonFiniteNumber(key.to_owned()))
+            }
             Self::String(s) => {
                 let chars = s.chars().count();
                 if chars > MAX_ANNOTATION_VALUE_CHARS {
@@ -208,15 +210,28 @@ mod tests {
         );
         assert_eq!(
             AnnotationValue::from("x".repeat(1001)).validate("k"),
-            Err(AnnotationError::ValueTooLong { key: "k".into(), chars: 1001 })
+            Err(AnnotationError::ValueTooLong {
+                key: "k".into(),
+                chars: 1001
+            })
         );
-        assert!(AnnotationValue::from("é".repeat(1000)).validate("k").is_ok());
+        assert!(
+            AnnotationValue::from("é".repeat(1000))
+                .validate("k")
+                .is_ok()
+        );
         assert_eq!(
             AnnotationValue::from(true).validate("bad key"),
             Err(AnnotationError::InvalidKey("bad key".into()))
         );
-        assert_eq!(AnnotationValue::try_from(serde_json::json!(-3)), Ok(AnnotationValue::Int(-3)));
-        assert_eq!(AnnotationValue::try_from(serde_json::json!(3)), Ok(AnnotationValue::UInt(3)));
+        assert_eq!(
+            AnnotationValue::try_from(serde_json::json!(-3)),
+            Ok(AnnotationValue::Int(-3))
+        );
+        assert_eq!(
+            AnnotationValue::try_from(serde_json::json!(3)),
+            Ok(AnnotationValue::UInt(3))
+        );
         assert!(matches!(
             AnnotationValue::try_from(serde_json::json!({"a": 1})),
             Err(AnnotationError::InvalidValue { kind: "object", .. })

@@ -44,7 +44,11 @@ impl Cause {
                 id: ids[i],
                 message: messages.then(|| cut_chars(text, MAX_MESSAGE_CHARS)),
                 kind: (i == 0).then(|| report.type_name.clone()),
-                cause: if messages { ids.get(i + 1).copied() } else { None },
+                cause: if messages {
+                    ids.get(i + 1).copied()
+                } else {
+                    None
+                },
                 location: None,
             });
         }

@@ -296,14 +296,14 @@ impl Subsegment {
             return;
         }
         out.extend_from_slice(b",\"metadata\":{");
-        fn namespace<'a>(e: &'a MetadataEntry, service: &'a str) -> &'a str {
-            e.namespace.as_deref().unwrap_or(service)
-        }
         let mut first_ns = true;
         for (i, entry) in self.metadata.iter().enumerate() {
             let ns = namespace(entry, service);
             // Each namespace is written once, at its first entry, with all its entries.
-            if self.metadata[..i].iter().any(|e| namespace(e, service) == ns) {
+            if self.metadata[..i]
+                .iter()
+                .any(|e| namespace(e, service) == ns)
+            {
                 continue;
             }
             if !first_ns {
@@ -375,6 +375,10 @@ impl Subsegment {
         }
         out.push(b'}');
     }
+}
+
+fn namespace<'a>(e: &'a MetadataEntry, service: &'a str) -> &'a str {
+    e.namespace.as_deref().unwrap_or(service)
 }
 
 /// Which HTTP request string a field sets.

@@ -6,7 +6,11 @@ use std::borrow::Cow;
 pub(crate) const MAX_NAME_CHARS: usize = 200;
 
 fn allowed(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | ':' | '/' | '%' | '&' | '#' | '=' | '+' | '-' | '@')
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            ' ' | '_' | '.' | ':' | '/' | '%' | '&' | '#' | '=' | '+' | '-' | '@'
+        )
 }
 
 /// `name` with every character X-Ray rejects replaced by `_`, cut to 200 characters; `unnamed`
@@ -44,7 +48,10 @@ mod tests {
 
     #[test]
     fn valid_names_are_borrowed() {
-        assert!(matches!(sanitize("## handler"), Cow::Borrowed("## handler")));
+        assert!(matches!(
+            sanitize("## handler"),
+            Cow::Borrowed("## handler")
+        ));
         assert!(matches!(sanitize("GET /orders/{id}"), Cow::Owned(_)));
         assert_eq!(sanitize("GET /orders/{id}"), "GET /orders/_id_");
         assert_eq!(sanitize_static("fetch_order"), "fetch_order");

@@ -71,7 +71,7 @@ fn cut_metadata(sub: &mut Subsegment, mut overflow: usize) {
             (i, buf.len())
         })
         .collect();
-    sizes.sort_by(|a, b| b.1.cmp(&a.1));
+    sizes.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
     for (index, size) in sizes {
         if overflow == 0 || size <= MIN_KEPT_BYTES * 2 {
             break;
@@ -110,7 +110,9 @@ fn cut_value(text: &[u8], keep: usize) -> String {
         if out.len() <= keep + marker.len() + 2 || end == 0 {
             return String::from_utf8(out).unwrap_or_default();
         }
-        take = end.saturating_sub(out.len() - (keep + marker.len() + 2)).min(end - 1);
+        take = end
+            .saturating_sub(out.len() - (keep + marker.len() + 2))
+            .min(end - 1);
     }
 }
 
@@ -156,14 +158,20 @@ mod tests {
             MetadataValue::Json(serde_json::json!({"blob": "x\"y".repeat(100_000)})),
         );
         let mut out = Vec::new();
-        fit_body(&mut s, "svc", &mut out, MAX_BODY_BYTES, &mut |_| panic!("no children"));
+        fit_body(&mut s, "svc", &mut out, MAX_BODY_BYTES, &mut |_| {
+            panic!("no children")
+        });
         assert!(out.len() <= MAX_BODY_BYTES, "{}", out.len());
         let mut doc = b"{".to_vec();
         doc.extend_from_slice(&out);
         let v: serde_json::Value = serde_json::from_slice(&doc).unwrap();
         let cut = v["metadata"]["svc"]["response"].as_str().unwrap();
         assert!(cut.starts_with("{\"blob\":\"x\\\"y"));
-        assert!(cut.ends_with("[truncated by powertools: 400011 bytes]"), "{}", &cut[cut.len() - 60..]);
+        assert!(
+            cut.ends_with("[truncated by powertools: 400011 bytes]"),
+            "{}",
+            &cut[cut.len() - 60..]
+        );
         assert_eq!(v["metadata"]["svc"]["small"], 7);
     }
 

@@ -51,14 +51,18 @@ impl MemoryEmitter {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
-        self.datagrams.lock().unwrap_or_else(PoisonError::into_inner)
+        self.datagrams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 fn parse(datagram: &[u8]) -> serde_json::Value {
     document_of(datagram)
         .and_then(|doc| serde_json::from_slice(doc).ok())
-        .unwrap_or_else(|| serde_json::Value::String(String::from_utf8_lossy(datagram).into_owned()))
+        .unwrap_or_else(|| {
+            serde_json::Value::String(String::from_utf8_lossy(datagram).into_owned())
+        })
 }
 
 impl Emitter for MemoryEmitter {

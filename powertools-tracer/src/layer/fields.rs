@@ -164,7 +164,11 @@ impl FieldVisitor<'_> {
                                 "powertools_tracer",
                                 &format!("span field {name}: {e}; recorded as metadata instead"),
                             );
-                            sub.put_metadata(None, Cow::Borrowed(name), annotation_as_metadata(annotation));
+                            sub.put_metadata(
+                                None,
+                                Cow::Borrowed(name),
+                                annotation_as_metadata(annotation),
+                            );
                         }
                     }
                 } else {

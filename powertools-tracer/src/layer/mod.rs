@@ -76,8 +76,7 @@ where
             return;
         }
         // `Some(None)`: inside an invocation that is not traced (unsampled, no header).
-        let from_invocation =
-            Invocation::with_current(|inv| trace_of(inv, &self.tracer).cloned());
+        let from_invocation = Invocation::with_current(|inv| trace_of(inv, &self.tracer).cloned());
         if let Some(None) = from_invocation {
             return;
         }
@@ -128,7 +127,10 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
-        if let Some(sub) = ext.get_mut::<SpanSubsegment>().and_then(|s| s.open.as_mut()) {
+        if let Some(sub) = ext
+            .get_mut::<SpanSubsegment>()
+            .and_then(|s| s.open.as_mut())
+        {
             values.record(&mut FieldVisitor { sub });
         }
     }
@@ -137,7 +139,9 @@ where
         if !self.enabled || *event.metadata().level() != Level::ERROR {
             return;
         }
-        let Some(span) = ctx.event_span(event) else { return };
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
         for s in span.scope() {
             let mut ext = s.extensions_mut();
             if let Some(state) = ext.get_mut::<SpanSubsegment>() {

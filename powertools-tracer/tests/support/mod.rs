@@ -36,7 +36,10 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Asserts that `doc` is a valid standalone X-Ray document.
 pub fn assert_valid(doc: &Value) {
-    let errors: Vec<String> = validator().iter_errors(doc).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator()
+        .iter_errors(doc)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "invalid document {doc}: {errors:?}");
 }
 
@@ -79,7 +82,9 @@ impl Harness {
         let layer = InvocationLayer::new()
             .handler_name("handler")
             .hook(self.tracer.hook());
-        let mut service = ServiceBuilder::new().layer(layer).service(service_fn(handler));
+        let mut service = ServiceBuilder::new()
+            .layer(layer)
+            .service(service_fn(handler));
         let mut ctx = Context::default();
         ctx.request_id = "req-1".into();
         ctx.xray_trace_id = trace_header.map(str::to_owned);
