@@ -19,9 +19,10 @@
 //! use powertools_tracer::opentelemetry::XrayPropagator;
 //! use std::collections::HashMap;
 //!
+//! // Header maps keep names in lowercase.
 //! let mut incoming = HashMap::new();
 //! incoming.insert(
-//!     "X-Amzn-Trace-Id".to_owned(),
+//!     "x-amzn-trace-id".to_owned(),
 //!     "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".to_owned(),
 //! );
 //! let cx = XrayPropagator::new().extract(&incoming);
@@ -32,7 +33,7 @@
 //!
 //! let mut outgoing = HashMap::new();
 //! XrayPropagator::new().inject_context(&cx, &mut outgoing);
-//! assert_eq!(outgoing["X-Amzn-Trace-Id"], incoming["X-Amzn-Trace-Id"]);
+//! assert_eq!(outgoing["x-amzn-trace-id"], incoming["x-amzn-trace-id"]);
 //! ```
 
 use opentelemetry::Context;
