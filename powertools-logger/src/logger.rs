@@ -248,16 +248,20 @@ impl Logger {
         }
         let mut directives = self.directives;
         if let Some(cap) = resolution.lambda_cap {
+            let upper = |l: LevelFilter| l.to_string().to_uppercase();
             let capped = directives.cap(cap);
             if let Some(ours) = resolution.overridden {
                 emitter.warn(&format!(
-                    "the log level {ours} is more verbose than AWS_LAMBDA_LOG_LEVEL={cap}; \
-                     Lambda's level wins and lines below {cap} are not written"
+                    "the log level {} is more verbose than AWS_LAMBDA_LOG_LEVEL={}; Lambda's \
+                     level wins and lines below it are not written",
+                    upper(ours),
+                    upper(cap)
                 ));
             } else if capped {
                 emitter.warn(&format!(
-                    "some log directives are more verbose than AWS_LAMBDA_LOG_LEVEL={cap}; \
-                     they are capped at {cap}"
+                    "some log directives are more verbose than AWS_LAMBDA_LOG_LEVEL={0}; they \
+                     are capped at {0}",
+                    upper(cap)
                 ));
             }
         }

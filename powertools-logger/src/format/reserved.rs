@@ -74,8 +74,8 @@ fn warn_renamed(index: usize) {
         powertools_core::warning::warn(
             "powertools_logger",
             &format!(
-                "the key {name:?} is reserved by the logger; the user value is logged as \
-                 {RENAMED_PREFIX}{name:?} instead"
+                "the key \"{name}\" is reserved by the logger; the user value is logged as \
+                 \"{RENAMED_PREFIX}{name}\" instead"
             ),
         );
     }

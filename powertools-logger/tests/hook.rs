@@ -1,0 +1,231 @@
+//! The hook inside the real invocation layer: sampling, correlation id, event logging, buffering,
+//! errors and panics.
+
+mod common;
+
+use std::future::Future;
+
+use common::{install, json, keys, logger};
+use lambda_runtime::{Context, Error, LambdaEvent, service_fn};
+use powertools_core::config::LogLevel;
+use powertools_core::layer::InvocationLayer;
+use powertools_logger::{BufferConfig, CorrelationIdPath, Logger, MemorySink};
+use serde_json::{Value, json};
+use tower::{Service, ServiceBuilder, ServiceExt};
+
+fn context(request_id: &str) -> Context {
+    let mut ctx = Context::default();
+    ctx.request_id = request_id.into();
+    ctx.invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:payment-fn".into();
+    ctx.xray_trace_id =
+        Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".into());
+    ctx
+}
+
+/// Runs one invocation of `handler` on `event` through the invocation layer with the logger.
+fn invoke<F, Fut>(logger: Logger, event: Value, handler: F) -> Result<Value, Error>
+where
+    F: Fn(LambdaEvent<Value>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Value, Error>> + Send + 'static,
+{
+    let (dispatch, hook) = install(logger);
+    let _guard = tracing::dispatcher::set_default(&dispatch);
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(async move {
+        let mut service = ServiceBuilder::new()
+            .layer(InvocationLayer::new().hook(hook))
+            .service(service_fn(handler));
+        let service = service.ready().await.unwrap();
+        service.call(LambdaEvent::new(event, context("req-1"))).await
+    })
+}
+
+#[test]
+fn event_is_logged_and_correlation_id_taken_from_it() {
+    let (logger, sink) = logger(&[("POWERTOOLS_LOGGER_LOG_EVENT", "true")]);
+    let logger = logger.correlation_id_path(CorrelationIdPath::api_gateway_rest());
+    let event = json!({"requestContext": {"requestId": "corr-7"}, "body": "x\ny"});
+    invoke(logger, event.clone(), |_e| async {
+        tracing::info!("in handler");
+        Ok(Value::Null)
+    })
+    .unwrap();
+    let lines = sink.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(json(&lines[0])["message"], event);
+    let k = keys(&lines[1]);
+    let at = k.iter().position(|x| x == "correlation_id").unwrap();
+    assert_eq!(k[at - 1], "function_request_id");
+    assert_eq!(json(&lines[1])["correlation_id"], "corr-7");
+    assert_eq!(json(&lines[1])["function_request_id"], "req-1");
+}
+
+#[test]
+fn correlation_id_from_a_closure() {
+    let (logger, sink) = logger(&[]);
+    let logger = logger.correlation_id_from(|e| e["headers"]["x-correlation-id"].as_str().map(Into::into));
+    invoke(logger, json!({"headers": {"x-correlation-id": "abc"}}), |_e| async {
+        tracing::info!(seen = powertools_logger::correlation_id(), "x");
+        Ok(Value::Null)
+    })
+    .unwrap();
+    let line = &sink.json_lines()[0];
+    assert_eq!(line["correlation_id"], "abc");
+    assert_eq!(line["seen"], "abc");
+}
+
+#[test]
+fn handler_errors_are_logged_with_their_chain() {
+    let (logger, sink) = logger(&[]);
+    let result = invoke(logger, json!({}), |_e| async {
+        let io = std::io::Error::other("disk full");
+        let err: Error = Box::new(WrapError(io));
+        Err(err)
+    });
+    assert!(result.is_err());
+    let lines = sink.json_lines();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["level"], "ERROR");
+    assert_eq!(lines[0]["message"], "could not save");
+    assert_eq!(lines[0]["exception"], "could not save");
+    assert_eq!(lines[0]["exception_name"], "WrapError");
+    assert_eq!(lines[0]["exception_chain"], json!(["disk full"]));
+    assert_eq!(lines[0]["function_request_id"], "req-1");
+}
+
+#[derive(Debug)]
+struct WrapError(std::io::Error);
+impl std::fmt::Display for WrapError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("could not save")
+    }
+}
+impl std::error::Error for WrapError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn panics_are_logged_with_message_and_location() {
+    let (logger, sink) = logger(&[]);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        invoke(logger, json!({}), |_e| async {
+            if true {
+                panic!("index out of range");
+            }
+            Ok(Value::Null)
+        })
+    }));
+    assert!(outcome.is_err(), "the panic resumes");
+    let lines = sink.json_lines();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["exception_name"], "panic");
+    assert_eq!(lines[0]["exception"], "index out of range");
+    assert_eq!(lines[0]["message"], "handler panicked: index out of range");
+    assert!(lines[0]["location"].as_str().unwrap().contains("tests/hook.rs:"), "{}", lines[0]);
+}
+
+fn buffered(sink_vars: &[(&str, &str)], config: BufferConfig) -> (Logger, MemorySink) {
+    let (logger, sink) = logger(sink_vars);
+    (logger.level(LogLevel::Debug).buffer(config), sink)
+}
+
+#[test]
+fn buffered_lines_are_discarded_on_success() {
+    let (logger, sink) = buffered(&[], BufferConfig::new());
+    invoke(logger, json!({}), |_e| async {
+        tracing::debug!("held");
+        tracing::info!("written");
+        Ok(Value::Null)
+    })
+    .unwrap();
+    let messages: Vec<_> = sink.json_lines().iter().map(|l| l["message"].clone()).collect();
+    assert_eq!(messages, ["written"]);
+}
+
+#[test]
+fn buffered_lines_are_flushed_in_order_when_the_handler_fails() {
+    let (logger, sink) = buffered(&[], BufferConfig::new());
+    let _ = invoke(logger, json!({}), |_e| async {
+        tracing::debug!("first");
+        tracing::info!("written at once");
+        tracing::debug!(step = 2, "second");
+        Err::<Value, Error>("boom".into())
+    });
+    let lines = sink.json_lines();
+    let messages: Vec<_> = lines.iter().map(|l| l["message"].clone()).collect();
+    assert_eq!(messages, ["written at once", "first", "second", "boom"]);
+    assert_eq!(lines[2]["step"], 2);
+    // Original timestamps: a held line is not newer than the error line.
+    assert!(lines[1]["timestamp"].as_str() <= lines[3]["timestamp"].as_str());
+    assert_eq!(lines[1]["function_request_id"], "req-1");
+}
+
+#[test]
+fn an_error_line_flushes_the_buffer() {
+    let (logger, sink) = buffered(&[], BufferConfig::new());
+    invoke(logger, json!({}), |_e| async {
+        tracing::debug!("held");
+        tracing::error!("something broke");
+        tracing::debug!("held after, discarded");
+        Ok(Value::Null)
+    })
+    .unwrap();
+    let messages: Vec<_> = sink.json_lines().iter().map(|l| l["message"].clone()).collect();
+    assert_eq!(messages, ["held", "something broke"]);
+}
+
+#[test]
+fn a_full_buffer_evicts_the_oldest_and_says_so() {
+    let (logger, sink) = buffered(&[], BufferConfig::new().max_bytes(900));
+    let _ = invoke(logger, json!({}), |_e| async {
+        for n in 0..10 {
+            tracing::debug!(n, "held line with some padding to fill the buffer quickly");
+        }
+        Err::<Value, Error>("boom".into())
+    });
+    let lines = sink.json_lines();
+    assert!(lines[0]["message"].as_str().unwrap().contains("log buffer (900 bytes) is full"));
+    assert_eq!(lines[0]["level"], "WARN");
+    let report = lines[1]["message"].as_str().unwrap();
+    assert!(report.contains("were evicted"), "{report}");
+    let held: Vec<_> = lines.iter().filter_map(|l| l["n"].as_u64()).collect();
+    assert!(!held.is_empty() && held.len() < 10);
+    assert_eq!(*held.last().unwrap(), 9, "the newest lines are kept");
+    assert!(held.windows(2).all(|w| w[0] + 1 == w[1]));
+    assert_eq!(lines.last().unwrap()["message"], "boom");
+}
+
+#[test]
+fn sampling_turns_debug_on_for_the_invocation() {
+    let (sampled, sink) = logger(&[("POWERTOOLS_LOGGER_SAMPLE_RATE", "1")]);
+    invoke(sampled, json!({}), |_e| async {
+        tracing::debug!("sampled debug");
+        tracing::trace!("still dropped");
+        Ok(Value::Null)
+    })
+    .unwrap();
+    let lines = sink.json_lines();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["sampling_rate"], 1.0);
+    let raw = &sink.lines()[0];
+    let k = keys(raw);
+    assert_eq!(k[5], "sampling_rate");
+
+    let (unsampled, sink) = logger(&[]);
+    invoke(unsampled.sample_rate(0.0), json!({}), |_e| async {
+        tracing::debug!("not sampled");
+        Ok(Value::Null)
+    })
+    .unwrap();
+    assert!(sink.lines().is_empty());
+}
+
+#[test]
+fn a_debug_line_outside_a_sampled_invocation_is_dropped() {
+    let (logger, sink) = logger(&[("POWERTOOLS_LOGGER_SAMPLE_RATE", "1")]);
+    let (dispatch, _hook) = install(logger);
+    tracing::dispatcher::with_default(&dispatch, || tracing::debug!("no invocation"));
+    assert!(sink.lines().is_empty());
+}
