@@ -94,6 +94,8 @@ where
                 skip_log_fields: is_log,
             });
             let own_fields = event.metadata().fields();
+            // The event's `message` is the message, not a member: it shadows nothing.
+            let has_field = |name: &str| name != "message" && own_fields.field(name).is_some();
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope.from_root() {
                     let extensions = span.extensions();
@@ -101,7 +103,7 @@ where
                         continue;
                     };
                     for (name, value) in fields {
-                        if own_fields.field(name).is_none() {
+                        if !has_field(name) {
                             write_user_key(&mut scratch.spans, name);
                             scratch.spans.extend_from_slice(value);
                         }
@@ -109,7 +111,6 @@ where
                 }
             }
             let message = std::mem::take(&mut scratch.parts.message);
-            let has_field = |name: &str| own_fields.field(name).is_some();
             let input = LineInput {
                 level: *meta.level(),
                 file: meta.file(),
