@@ -32,7 +32,12 @@ fn invocation() -> Invocation {
 }
 
 fn one_line() {
-    tracing::info!(order_id = "o-1", amount = 12.5, attempt = 3u64, "order created");
+    tracing::info!(
+        order_id = "o-1",
+        amount = 12.5,
+        attempt = 3u64,
+        "order created"
+    );
 }
 
 fn bench(c: &mut Criterion) {

@@ -173,7 +173,10 @@ mod tests {
         assert_eq!(b.push(b"dddd\n", 12), Pushed::Evicted);
         assert_eq!(b.evicted(), 2);
         let held: Vec<_> = b.take().into_iter().collect();
-        assert_eq!(held, [b"cccc\n".as_slice().into(), b"dddd\n".as_slice().into()]);
+        assert_eq!(
+            held,
+            [b"cccc\n".as_slice().into(), b"dddd\n".as_slice().into()]
+        );
         assert_eq!(b.len(), 0);
     }
 

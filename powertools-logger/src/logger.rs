@@ -170,7 +170,11 @@ impl Logger {
 
     /// The fraction of invocations (`0..=1`) logged at DEBUG; out-of-range values are clamped.
     pub fn sample_rate(mut self, rate: f64) -> Self {
-        self.sample_rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+        self.sample_rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
         self
     }
 

@@ -98,8 +98,7 @@ impl MemorySink {
         self.lines()
             .iter()
             .map(|l| {
-                serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}"))
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}"))
             })
             .collect()
     }

@@ -33,9 +33,10 @@ fn steady_state_lines_do_not_allocate() {
         .sink(std::sync::Arc::clone(&sink))
         .into_layer_and_hook();
     let dispatch = tracing::Dispatch::new(tracing_subscriber::Registry::default().with(layer));
-    let header: TraceHeader = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-        .parse()
-        .unwrap();
+    let header: TraceHeader =
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+            .parse()
+            .unwrap();
     let invocation = Invocation::new(
         InvocationContext::for_test("c6af9ac6-7b61-11e6-9a41-93e812345678", "payment-fn")
             .with_trace_header(Some(header))
@@ -48,7 +49,12 @@ fn steady_state_lines_do_not_allocate() {
             powertools_logger::set_correlation_id("corr-1");
             let order = "o-1";
             let log = |n: u64| {
-                tracing::info!(order_id = order, amount = 12.5, attempt = n, "order created");
+                tracing::info!(
+                    order_id = order,
+                    amount = 12.5,
+                    attempt = n,
+                    "order created"
+                );
                 tracing::warn!(reason = %"slow \"downstream\"\n", ?n, "retrying {}", n);
                 let span = tracing::info_span!("charge", card = "visa");
                 let _entered = span.enter();
@@ -61,7 +67,12 @@ fn steady_state_lines_do_not_allocate() {
             let before = sink.lines.load(Ordering::Relaxed);
             let region = Region::new(GLOBAL);
             for n in 0..1_000 {
-                tracing::info!(order_id = order, amount = 12.5, attempt = n, "order created");
+                tracing::info!(
+                    order_id = order,
+                    amount = 12.5,
+                    attempt = n,
+                    "order created"
+                );
                 tracing::warn!(reason = %"slow \"downstream\"\n", ?n, "retrying {}", n);
             }
             let stats = region.change();

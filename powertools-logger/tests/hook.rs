@@ -30,13 +30,17 @@ where
 {
     let (dispatch, hook) = install(logger);
     let _guard = tracing::dispatcher::set_default(&dispatch);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     runtime.block_on(async move {
         let mut service = ServiceBuilder::new()
             .layer(InvocationLayer::new().hook(hook))
             .service(service_fn(handler));
         let service = service.ready().await.unwrap();
-        service.call(LambdaEvent::new(event, context("req-1"))).await
+        service
+            .call(LambdaEvent::new(event, context("req-1")))
+            .await
     })
 }
 
@@ -63,11 +67,16 @@ fn event_is_logged_and_correlation_id_taken_from_it() {
 #[test]
 fn correlation_id_from_a_closure() {
     let (logger, sink) = logger(&[]);
-    let logger = logger.correlation_id_from(|e| e["headers"]["x-correlation-id"].as_str().map(Into::into));
-    invoke(logger, json!({"headers": {"x-correlation-id": "abc"}}), |_e| async {
-        tracing::info!(seen = powertools_logger::correlation_id(), "x");
-        Ok(Value::Null)
-    })
+    let logger =
+        logger.correlation_id_from(|e| e["headers"]["x-correlation-id"].as_str().map(Into::into));
+    invoke(
+        logger,
+        json!({"headers": {"x-correlation-id": "abc"}}),
+        |_e| async {
+            tracing::info!(seen = powertools_logger::correlation_id(), "x");
+            Ok(Value::Null)
+        },
+    )
     .unwrap();
     let line = &sink.json_lines()[0];
     assert_eq!(line["correlation_id"], "abc");
@@ -110,20 +119,27 @@ impl std::error::Error for WrapError {
 fn panics_are_logged_with_message_and_location() {
     let (logger, sink) = logger(&[]);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        invoke(logger, json!({}), |_e| async {
-            if true {
-                panic!("index out of range");
-            }
-            Ok(Value::Null)
+        invoke(logger, json!({}), |e| async move {
+            let items: Vec<u32> = Vec::new();
+            let index = e.payload.as_object().map_or(3, |o| o.len() + 3);
+            Ok(Value::from(items[index]))
         })
     }));
     assert!(outcome.is_err(), "the panic resumes");
     let lines = sink.json_lines();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["exception_name"], "panic");
-    assert_eq!(lines[0]["exception"], "index out of range");
-    assert_eq!(lines[0]["message"], "handler panicked: index out of range");
-    assert!(lines[0]["location"].as_str().unwrap().contains("tests/hook.rs:"), "{}", lines[0]);
+    let expected = "index out of bounds: the len is 0 but the index is 3";
+    assert_eq!(lines[0]["exception"], expected);
+    assert_eq!(lines[0]["message"], format!("handler panicked: {expected}"));
+    assert!(
+        lines[0]["location"]
+            .as_str()
+            .unwrap()
+            .contains("tests/hook.rs:"),
+        "{}",
+        lines[0]
+    );
 }
 
 fn buffered(sink_vars: &[(&str, &str)], config: BufferConfig) -> (Logger, MemorySink) {
@@ -140,7 +156,11 @@ fn buffered_lines_are_discarded_on_success() {
         Ok(Value::Null)
     })
     .unwrap();
-    let messages: Vec<_> = sink.json_lines().iter().map(|l| l["message"].clone()).collect();
+    let messages: Vec<_> = sink
+        .json_lines()
+        .iter()
+        .map(|l| l["message"].clone())
+        .collect();
     assert_eq!(messages, ["written"]);
 }
 
@@ -172,7 +192,11 @@ fn an_error_line_flushes_the_buffer() {
         Ok(Value::Null)
     })
     .unwrap();
-    let messages: Vec<_> = sink.json_lines().iter().map(|l| l["message"].clone()).collect();
+    let messages: Vec<_> = sink
+        .json_lines()
+        .iter()
+        .map(|l| l["message"].clone())
+        .collect();
     assert_eq!(messages, ["held", "something broke"]);
 }
 
@@ -186,7 +210,12 @@ fn a_full_buffer_evicts_the_oldest_and_says_so() {
         Err::<Value, Error>("boom".into())
     });
     let lines = sink.json_lines();
-    assert!(lines[0]["message"].as_str().unwrap().contains("log buffer (900 bytes) is full"));
+    assert!(
+        lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("log buffer (900 bytes) is full")
+    );
     assert_eq!(lines[0]["level"], "WARN");
     let report = lines[1]["message"].as_str().unwrap();
     assert!(report.contains("were evicted"), "{report}");

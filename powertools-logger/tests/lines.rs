@@ -11,9 +11,10 @@ use powertools_core::{Invocation, InvocationContext, TraceHeader};
 use powertools_logger::{LogRecord, Logger};
 
 fn lambda_invocation() -> Invocation {
-    let header: TraceHeader = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-        .parse()
-        .unwrap();
+    let header: TraceHeader =
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+            .parse()
+            .unwrap();
     Invocation::new(
         InvocationContext::for_test("c6af9ac6-7b61-11e6-9a41-93e812345678", "payment-fn")
             .with_trace_header(Some(header))
@@ -40,9 +41,19 @@ fn keys_and_order_match_the_python_reference() {
     let expected: Vec<String> = match reference {
         Ok(text) => keys(text.lines().nth(1).unwrap()),
         Err(_) => [
-            "level", "location", "message", "timestamp", "service", "cold_start",
-            "function_name", "function_memory_size", "function_arn", "function_request_id",
-            "order_id", "amount", "xray_trace_id",
+            "level",
+            "location",
+            "message",
+            "timestamp",
+            "service",
+            "cold_start",
+            "function_name",
+            "function_memory_size",
+            "function_arn",
+            "function_request_id",
+            "order_id",
+            "amount",
+            "xray_trace_id",
         ]
         .map(String::from)
         .to_vec(),
@@ -50,12 +61,20 @@ fn keys_and_order_match_the_python_reference() {
     assert_eq!(keys(&lines[0]), expected);
     let line = json(&lines[0]);
     assert_eq!(line["level"], "INFO");
-    assert!(line["location"].as_str().unwrap().starts_with("powertools-logger/tests/lines.rs:"));
+    assert!(
+        line["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("powertools-logger/tests/lines.rs:")
+    );
     assert_eq!(line["message"], "order created");
     assert_eq!(line["service"], "payment");
     assert_eq!(line["cold_start"], true);
     assert_eq!(line["function_memory_size"], 128);
-    assert_eq!(line["function_request_id"], "c6af9ac6-7b61-11e6-9a41-93e812345678");
+    assert_eq!(
+        line["function_request_id"],
+        "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    );
     assert_eq!(line["amount"], 12.5);
     assert_eq!(line["xray_trace_id"], "1-5759e988-bd862e3fe1be46a994272793");
     let ts = line["timestamp"].as_str().unwrap();
@@ -141,7 +160,10 @@ fn a_json_object_message_stays_an_object() {
         tracing::info!(n = 1);
     });
     let lines = sink.lines();
-    assert_eq!(json(&lines[0])["message"], serde_json::json!({"a": 1, "b": [true]}));
+    assert_eq!(
+        json(&lines[0])["message"],
+        serde_json::json!({"a": 1, "b": [true]})
+    );
     assert_eq!(json(&lines[1])["message"], "{not json}");
     assert_eq!(json(&lines[2])["message"], "");
     assert!(lines.iter().all(|l| l.matches('\n').count() == 1));
@@ -215,7 +237,13 @@ fn appended_keys_are_scoped_to_their_invocation() {
     assert_eq!(first["deployment"], "green", "the invocation's key wins");
     assert_eq!(first["order_id"], "from-event", "the event's field wins");
     assert!(first.get("tmp").is_none());
-    assert_eq!(keys(&lines[0]).iter().filter(|k| *k == "deployment").count(), 1);
+    assert_eq!(
+        keys(&lines[0])
+            .iter()
+            .filter(|k| *k == "deployment")
+            .count(),
+        1
+    );
     let second = json(&lines[1]);
     assert_eq!(second["deployment"], "blue");
     assert!(second.get("order_id").is_none());
@@ -250,7 +278,10 @@ fn errors_carry_message_type_and_source_chain() {
     let line = json(raw);
     assert_eq!(line["exception"], "payment failed");
     assert_eq!(line["exception_name"], "PaymentError");
-    assert_eq!(line["exception_chain"], serde_json::json!(["connection reset"]));
+    assert_eq!(
+        line["exception_chain"],
+        serde_json::json!(["connection reset"])
+    );
     let k = keys(raw);
     let pos = |name: &str| k.iter().position(|x| x == name).unwrap();
     assert!(pos("order_id") < pos("exception") && pos("exception_chain") < pos("xray_trace_id"));
@@ -267,13 +298,20 @@ fn levels_and_directives_filter() {
         tracing::trace!(target: "lines::chatty", "dropped trace");
         tracing::error!(target: "lines::mute", "dropped error");
     });
-    let messages: Vec<_> = sink.json_lines().iter().map(|l| l["message"].clone()).collect();
+    let messages: Vec<_> = sink
+        .json_lines()
+        .iter()
+        .map(|l| l["message"].clone())
+        .collect();
     assert_eq!(messages, ["kept", "kept debug"]);
 }
 
 #[test]
 fn lambda_log_level_wins_and_warns() {
-    let (logger, sink) = logger(&[("POWERTOOLS_LOG_LEVEL", "DEBUG"), ("AWS_LAMBDA_LOG_LEVEL", "ERROR")]);
+    let (logger, sink) = logger(&[
+        ("POWERTOOLS_LOG_LEVEL", "DEBUG"),
+        ("AWS_LAMBDA_LOG_LEVEL", "ERROR"),
+    ]);
     let (dispatch, _hook) = install(logger.directives("x=trace"));
     tracing::dispatcher::with_default(&dispatch, || {
         tracing::warn!("dropped");
@@ -283,7 +321,12 @@ fn lambda_log_level_wins_and_warns() {
     let lines = sink.json_lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["level"], "WARN");
-    assert!(lines[0]["message"].as_str().unwrap().contains("AWS_LAMBDA_LOG_LEVEL=ERROR"));
+    assert!(
+        lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("AWS_LAMBDA_LOG_LEVEL=ERROR")
+    );
     assert_eq!(lines[1]["message"], "kept");
 }
 
@@ -362,6 +405,11 @@ fn log_crate_records_are_captured() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     let line = json(&lines[0]);
     assert_eq!(line["message"], "from log 1");
-    assert!(line["location"].as_str().unwrap().contains("tests/lines.rs:"));
+    assert!(
+        line["location"]
+            .as_str()
+            .unwrap()
+            .contains("tests/lines.rs:")
+    );
     assert!(line.get("log.target").is_none());
 }

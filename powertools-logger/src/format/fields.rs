@@ -163,7 +163,9 @@ fn write_type_name(out: &mut Vec<u8>, error: &dyn Error) {
                 if self.done {
                     break;
                 }
-                if (b.is_ascii_alphanumeric() || b == b'_' || b == b':') && self.len < self.bytes.len() {
+                if (b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+                    && self.len < self.bytes.len()
+                {
                     self.bytes[self.len] = b;
                     self.len += 1;
                 } else {
@@ -211,7 +213,9 @@ impl Visit for SpanVisitor<'_> {
         self.put(field, |o| json::write_u64(o, value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, |o| o.extend_from_slice(if value { b"true" } else { b"false" }));
+        self.put(field, |o| {
+            o.extend_from_slice(if value { b"true" } else { b"false" });
+        });
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.put(field, |o| json::write_str(o, value));

@@ -269,7 +269,10 @@ mod tests {
         assert!(!is_json_object("[1]"));
         let mut out = Vec::new();
         write_compact(&mut out, "{\n  \"a b\": [1, 2],\n \"c\": \"x \\\" y\"\n}");
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"a b":[1,2],"c":"x \" y"}"#);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a b":[1,2],"c":"x \" y"}"#
+        );
     }
 
     #[test]

@@ -149,11 +149,14 @@ impl fmt::Display for CorrelationIdPath {
     }
 }
 
+/// A user function finding the correlation id in an event.
+pub(crate) type ExtractFn = dyn Fn(&Value) -> Option<String> + Send + Sync;
+
 /// Where the hook takes the correlation id from.
 #[derive(Clone)]
 pub(crate) enum CorrelationIdSource {
     Path(CorrelationIdPath),
-    Function(Arc<dyn Fn(&Value) -> Option<String> + Send + Sync>),
+    Function(Arc<ExtractFn>),
 }
 
 impl CorrelationIdSource {
@@ -183,11 +186,15 @@ mod tests {
     fn built_in_paths_find_their_ids() {
         let rest = json!({"requestContext": {"requestId": "c6af9ac6-7b61"}, "headers": {}});
         assert_eq!(
-            CorrelationIdPath::api_gateway_rest().extract(&rest).as_deref(),
+            CorrelationIdPath::api_gateway_rest()
+                .extract(&rest)
+                .as_deref(),
             Some("c6af9ac6-7b61")
         );
         assert_eq!(
-            CorrelationIdPath::api_gateway_http().extract(&rest).as_deref(),
+            CorrelationIdPath::api_gateway_http()
+                .extract(&rest)
+                .as_deref(),
             Some("c6af9ac6-7b61")
         );
         assert_eq!(
@@ -196,7 +203,9 @@ mod tests {
         );
         let bridge = json!({"id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "x"});
         assert_eq!(
-            CorrelationIdPath::event_bridge().extract(&bridge).as_deref(),
+            CorrelationIdPath::event_bridge()
+                .extract(&bridge)
+                .as_deref(),
             Some("53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa")
         );
         assert_eq!(CorrelationIdPath::alb().extract(&bridge), None);
@@ -208,7 +217,10 @@ mod tests {
         let e = json!({"Records": [{"messageId": 42}]});
         assert_eq!(p.extract(&e).as_deref(), Some("42"));
         let p: CorrelationIdPath = "a".parse().unwrap();
-        assert_eq!(p.extract(&json!({"a": {"b": 1}})).as_deref(), Some(r#"{"b":1}"#));
+        assert_eq!(
+            p.extract(&json!({"a": {"b": 1}})).as_deref(),
+            Some(r#"{"b":1}"#)
+        );
         assert_eq!(p.extract(&json!({"a": null})), None);
         assert_eq!(p.extract(&json!("a")), None);
     }

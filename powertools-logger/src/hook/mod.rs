@@ -10,12 +10,12 @@ use powertools_core::Invocation;
 use powertools_core::layer::{EventView, InvocationHook, InvocationOutcome};
 use tracing::Level;
 
-pub use correlation::{CorrelationIdPath, CorrelationIdPathError};
 pub(crate) use correlation::CorrelationIdSource;
+pub use correlation::{CorrelationIdPath, CorrelationIdPathError};
 
 use crate::emitter::Emitter;
-use crate::format::json;
 use crate::format::Message;
+use crate::format::json;
 use crate::level::LevelPolicy;
 use crate::state::InvocationLogState;
 
@@ -35,7 +35,7 @@ const TARGET: &str = "powertools_logger";
 /// use powertools_core::layer::InvocationLayer;
 /// use powertools_logger::Logger;
 ///
-/// let (layer, hook) = Logger::new().into_layer_and_hook();
+/// let (layer, hook) = Logger::new().into_layer_and_hook::<tracing_subscriber::Registry>();
 /// # let _ = layer;
 /// let invocation_layer = InvocationLayer::new().hook(hook);
 /// ```

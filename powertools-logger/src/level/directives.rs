@@ -26,7 +26,8 @@ pub struct DirectiveError(pub String);
 /// assert_eq!(d.default_level(), Some(LevelFilter::WARN));
 /// assert_eq!(d.level_for("my_app::handler", LevelFilter::INFO), LevelFilter::DEBUG);
 /// assert_eq!(d.level_for("my_app::db::pool", LevelFilter::INFO), LevelFilter::OFF);
-/// assert_eq!(d.level_for("hyper", LevelFilter::INFO), LevelFilter::WARN);
+/// // No directive for the target: the level given (the resolved log level).
+/// assert_eq!(d.level_for("hyper", LevelFilter::INFO), LevelFilter::INFO);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directives {
@@ -60,9 +61,7 @@ impl Directives {
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let parsed = match part.split_once('=') {
                 Some((target, level)) => match parse_level(level) {
-                    Some(level) if is_target(target.trim()) => {
-                        Some((Some(target.trim()), level))
-                    }
+                    Some(level) if is_target(target.trim()) => Some((Some(target.trim()), level)),
                     _ => None,
                 },
                 None => match parse_level(part) {
@@ -82,12 +81,12 @@ impl Directives {
 
     /// Sets the level of one target.
     pub fn set(&mut self, target: &str, level: LevelFilter) {
-        match self.targets.iter_mut().find(|(t, _)| t == target) {
-            Some(slot) => slot.1 = level,
-            None => {
-                self.targets.push((target.to_owned(), level));
-                self.targets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
-            }
+        if let Some(slot) = self.targets.iter_mut().find(|(t, _)| t == target) {
+            slot.1 = level;
+        } else {
+            self.targets.push((target.to_owned(), level));
+            self.targets
+                .sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
         }
     }
 
@@ -178,7 +177,10 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(d.default_level(), Some(LevelFilter::DEBUG));
         assert_eq!(d.level_for("a::x", LevelFilter::INFO), LevelFilter::WARN);
-        assert_eq!(d.level_for("a::b::c", LevelFilter::INFO), LevelFilter::ERROR);
+        assert_eq!(
+            d.level_for("a::b::c", LevelFilter::INFO),
+            LevelFilter::ERROR
+        );
         assert_eq!(d.level_for("c", LevelFilter::INFO), LevelFilter::TRACE);
         assert_eq!(d.level_for("d", LevelFilter::INFO), LevelFilter::ERROR);
         assert_eq!(d.level_for("e", LevelFilter::INFO), LevelFilter::WARN);

@@ -6,6 +6,6 @@ mod filter;
 mod resolve;
 
 pub use directives::{DirectiveError, Directives};
-pub use filter::LogFilter;
 pub(crate) use filter::LevelPolicy;
+pub use filter::LogFilter;
 pub use resolve::{LevelResolution, resolve_level};

@@ -32,7 +32,11 @@ impl LambdaMembers {
     fn render(ctx: &InvocationContext) -> Self {
         let mut head = Vec::with_capacity(256);
         head.extend_from_slice(b",\"cold_start\":");
-        head.extend_from_slice(if ctx.is_cold_start() { b"true" } else { b"false" });
+        head.extend_from_slice(if ctx.is_cold_start() {
+            b"true"
+        } else {
+            b"false"
+        });
         if !ctx.function_name().is_empty() {
             head.extend_from_slice(b",\"function_name\":");
             json::write_str(&mut head, ctx.function_name());
@@ -100,7 +104,10 @@ impl InvocationLogState {
 
     /// Appends `,"correlation_id":"…"` when there is one.
     pub(crate) fn write_correlation_member(&self, out: &mut Vec<u8>) {
-        let id = self.correlation_id.read().unwrap_or_else(PoisonError::into_inner);
+        let id = self
+            .correlation_id
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(id) = id.as_deref() {
             out.extend_from_slice(b",\"correlation_id\":");
             json::write_str(out, id);

@@ -85,7 +85,9 @@ fn to_json(name: &str, value: &impl Serialize) -> Result<String, AppendKeyError>
 pub fn append_key(name: &str, value: impl Serialize) -> Result<(), AppendKeyError> {
     let json = to_json(name, &value)?;
     let done = Invocation::with_current(|invocation| {
-        InvocationLogState::of(invocation).keys.insert(name, json.clone());
+        InvocationLogState::of(invocation)
+            .keys
+            .insert(name, json.clone());
     });
     if done.is_none() {
         persistent_keys().insert(name, json);
