@@ -26,7 +26,7 @@ use crate::Tracer;
 use crate::document::{Cause, Subsegment, now_micros, sanitize_static};
 use crate::trace_context::trace_of;
 use fields::{FieldVisitor, MessageVisitor, SKIP_FIELD, SkipVisitor};
-use span_state::{SpanSubsegment, finish_span};
+use span_state::{SpanSubsegment, any_traced_span_open, finish_span};
 
 /// The target of the handler span the [`TracerHook`](crate::TracerHook) opens; it passes the
 /// level filter whatever its setting.
@@ -80,6 +80,10 @@ where
         if let Some(None) = from_invocation {
             return;
         }
+        // No traced span anywhere: no parent to inherit from.
+        if from_invocation.is_none() && !any_traced_span_open() {
+            return;
+        }
         let parent = if let Some(parent) = attrs.parent() {
             ctx.span(parent)
         } else if attrs.is_contextual() {
@@ -112,17 +116,12 @@ where
         let mut sub = Subsegment::new(sanitize_static(meta.name()), parent_id, now_micros());
         attrs.record(&mut FieldVisitor { sub: &mut sub });
         let Some(span) = ctx.span(id) else { return };
-        span.extensions_mut().insert(SpanSubsegment {
-            trace,
-            id: sub.id,
-            is_handler,
-            announced: false,
-            open: Some(sub),
-        });
+        span.extensions_mut()
+            .insert(SpanSubsegment::new(trace, sub, is_handler));
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if !self.enabled {
+        if !self.enabled || !any_traced_span_open() {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -136,7 +135,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if !self.enabled || *event.metadata().level() != Level::ERROR {
+        if !self.enabled || *event.metadata().level() != Level::ERROR || !any_traced_span_open() {
             return;
         }
         let Some(span) = ctx.event_span(event) else {
@@ -161,7 +160,7 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if !self.enabled {
+        if !self.enabled || !any_traced_span_open() {
             return;
         }
         if let Some(span) = ctx.span(&id) {

@@ -1,6 +1,7 @@
 //! The subsegment a traced span carries in its extensions, and how it is finished and sent.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
@@ -8,6 +9,15 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use crate::SubsegmentId;
 use crate::document::{MAX_BODY_BYTES, MAX_CHILDREN_BYTES, Subsegment, fit_body, json, now_micros};
 use crate::trace_context::{InvocationTrace, with_body_buffer};
+
+/// How many traced spans are open in the process. While none is, the layer skips the
+/// registry look-ups a span would otherwise cost it (finding a traced parent, closing).
+static OPEN_TRACED_SPANS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether any traced span is open in the process.
+pub(crate) fn any_traced_span_open() -> bool {
+    OPEN_TRACED_SPANS.load(Ordering::Acquire) != 0
+}
 
 /// The extension of a traced span.
 pub(crate) struct SpanSubsegment {
@@ -18,6 +28,25 @@ pub(crate) struct SpanSubsegment {
     pub(crate) announced: bool,
     /// The data, until the subsegment is finished (sent or handed to its parent).
     pub(crate) open: Option<Subsegment>,
+}
+
+impl SpanSubsegment {
+    pub(crate) fn new(trace: Arc<InvocationTrace>, sub: Subsegment, is_handler: bool) -> Self {
+        OPEN_TRACED_SPANS.fetch_add(1, Ordering::AcqRel);
+        Self {
+            trace,
+            id: sub.id,
+            is_handler,
+            announced: false,
+            open: Some(sub),
+        }
+    }
+}
+
+impl Drop for SpanSubsegment {
+    fn drop(&mut self) {
+        OPEN_TRACED_SPANS.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Finishes the subsegment of `span`, if it has an open one: ends it now and either hands it to
