@@ -82,10 +82,7 @@ impl MetricsHook {
                 .filter(|(k, _)| k != "function_name")
                 .cloned(),
         );
-        let base = Base {
-            namespace: settings.base.namespace.clone(),
-            dimensions,
-        };
+        let base = Base::new(settings.base.namespace.clone(), dimensions);
         let mut document = Document::default();
         match document.record(
             &base,

@@ -93,10 +93,7 @@ impl SingleMetric {
         let base = if self.default_dimensions {
             &settings.base
         } else {
-            empty = Base {
-                namespace: settings.base.namespace.clone(),
-                dimensions: Vec::new(),
-            };
+            empty = Base::new(settings.base.namespace.clone(), Vec::new());
             &empty
         };
         let mut document = Document::default();

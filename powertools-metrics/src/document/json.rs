@@ -5,6 +5,11 @@
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    if !needs_escape(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {
@@ -34,11 +39,34 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Whether any byte is a control character, `"` or `\\`; eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A byte below 0x20 (exact for thresholds up to 0x80), or equal to `"` or `\\`.
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        if below_space || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Appends a finite number: integral values below 2^53 as integers (`1`, not `1.0`), others in
 /// the shortest form that reads back exactly.
 pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    if value.fract() == 0.0 && value.abs() < EXACT {
+    if value.abs() < EXACT && (value as i64) as f64 == value {
         write_i64(out, value as i64);
     } else if value.is_finite() {
         out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
@@ -86,6 +114,22 @@ mod tests {
         ] {
             assert_eq!(string(s), serde_json::to_string(s).unwrap(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn escape_detection_in_every_position() {
+        for len in 0..20 {
+            for pos in 0..len {
+                for special in [b'"', b'\\', b'\n', 0u8, 0x1f] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[pos] = special;
+                    assert!(needs_escape(&bytes), "{bytes:?}");
+                }
+                let plain: Vec<u8> = (0..len).map(|i| b' ' + (i as u8 * 7) % 60).filter(|b| *b != b'"').collect();
+                assert!(!needs_escape(&plain), "{plain:?}");
+            }
+        }
+        assert!(!needs_escape("é日本🎉 plain text!".as_bytes()), "UTF-8 needs no escaping");
     }
 
     #[test]

@@ -11,14 +11,46 @@ use crate::{Resolution, Unit};
 use rules::{MAX_DIMENSIONS_PER_SET, MAX_METRICS_PER_DOCUMENT, MAX_VALUES_PER_METRIC};
 
 /// What every document of a [`Metrics`](crate::Metrics) shares: the namespace and the dimensions
-/// present in every dimension set (the default dimensions and `service`).
+/// present in every dimension set (the default dimensions and `service`), with their JSON
+/// rendered once.
 #[derive(Debug, Clone)]
 pub(crate) struct Base {
     pub(crate) namespace: String,
     pub(crate) dimensions: Vec<(String, String)>,
+    /// `,"CloudWatchMetrics":[{"Namespace":"…","Dimensions":[`
+    namespace_json: Vec<u8>,
+    /// `"k1","k2"`
+    keys_json: Vec<u8>,
+    /// `,"k1":"v1","k2":"v2"`
+    members_json: Vec<u8>,
 }
 
 impl Base {
+    pub(crate) fn new(namespace: String, dimensions: Vec<(String, String)>) -> Self {
+        let mut namespace_json = b",\"CloudWatchMetrics\":[{\"Namespace\":".to_vec();
+        json::write_str(&mut namespace_json, &namespace);
+        namespace_json.extend_from_slice(b",\"Dimensions\":[");
+        let mut keys_json = Vec::new();
+        let mut members_json = Vec::new();
+        for (i, (k, v)) in dimensions.iter().enumerate() {
+            if i > 0 {
+                keys_json.push(b',');
+            }
+            json::write_str(&mut keys_json, k);
+            members_json.push(b',');
+            json::write_str(&mut members_json, k);
+            members_json.push(b':');
+            json::write_str(&mut members_json, v);
+        }
+        Self {
+            namespace,
+            dimensions,
+            namespace_json,
+            keys_json,
+            members_json,
+        }
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.dimensions
             .iter()
@@ -43,6 +75,8 @@ struct MetricEntry {
     /// Length and first bytes of the name: most lookups compare only this.
     fingerprint: u64,
     name: String,
+    /// The name as a JSON string, quotes included (written twice per document).
+    name_json: Vec<u8>,
     unit: Unit,
     resolution: Resolution,
     first: f64,
@@ -64,11 +98,11 @@ impl MetricEntry {
 
 fn fingerprint(name: &str) -> u64 {
     let bytes = name.as_bytes();
-    let mut head = [0u8; 8];
-    let n = bytes.len().min(7);
-    head[..n].copy_from_slice(&bytes[..n]);
-    head[7] = bytes.len() as u8;
-    u64::from_le_bytes(head)
+    let mut head = (bytes.len() as u64) << 56;
+    for (i, &b) in bytes.iter().take(7).enumerate() {
+        head |= u64::from(b) << (8 * i);
+    }
+    head
 }
 
 /// Whether a document must be written now (a limit was reached).
@@ -91,6 +125,8 @@ pub(crate) struct Document {
     len: usize,
     /// Every dimension value this document sets (including overrides of the base ones).
     dimensions: Vec<(String, String)>,
+    /// Whether `dimensions` overrides a base dimension's value.
+    overrides_base: bool,
     /// Indices in `dimensions` of the primary set's own keys, in the order added.
     primary: Vec<usize>,
     /// Additional dimension sets: indices in `dimensions` (the base keys are implied).
@@ -137,6 +173,7 @@ impl Document {
     pub(crate) fn clear(&mut self) {
         self.len = 0;
         self.dimensions.clear();
+        self.overrides_base = false;
         self.primary.clear();
         self.sets.clear();
         self.metadata.clear();
@@ -240,14 +277,19 @@ impl Document {
             spare.fingerprint = fp;
             spare.name.clear();
             spare.name.push_str(name);
+            spare.name_json.clear();
+            json::write_str(&mut spare.name_json, name);
             spare.unit = unit;
             spare.resolution = resolution;
             spare.first = value;
             spare.rest.clear();
         } else {
+            let mut name_json = Vec::with_capacity(name.len() + 2);
+            json::write_str(&mut name_json, name);
             self.entries.push(MetricEntry {
                 fingerprint: fp,
                 name: name.to_owned(),
+                name_json,
                 unit,
                 resolution,
                 first: value,
@@ -292,7 +334,9 @@ impl Document {
             }
             return Ok(());
         }
-        if !in_base {
+        if in_base {
+            self.overrides_base = true;
+        } else {
             self.check_count(self.primary.len() + 1 + base.dimensions.len())?;
             self.primary.push(self.dimensions.len());
         }

@@ -10,6 +10,7 @@ impl Document {
     pub(crate) fn render(&mut self, base: &Base, now_ms: u64) -> &[u8] {
         let mut out = std::mem::take(&mut self.buffer);
         out.clear();
+        out.reserve(256 + 64 * self.len);
         self.render_into(base, now_ms, &mut out);
         self.buffer = out;
         &self.buffer
@@ -18,9 +19,7 @@ impl Document {
     fn render_into(&self, base: &Base, now_ms: u64, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"_aws\":{\"Timestamp\":");
         write_u64(out, self.timestamp_ms.unwrap_or(now_ms));
-        out.extend_from_slice(b",\"CloudWatchMetrics\":[{\"Namespace\":");
-        write_str(out, &base.namespace);
-        out.extend_from_slice(b",\"Dimensions\":[");
+        out.extend_from_slice(&base.namespace_json);
         self.write_set(base, &self.primary, out);
         for set in &self.sets {
             out.push(b',');
@@ -32,7 +31,7 @@ impl Document {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"Name\":");
-            write_str(out, &metric.name);
+            out.extend_from_slice(&metric.name_json);
             out.extend_from_slice(b",\"Unit\":\"");
             out.extend_from_slice(metric.unit.as_str().as_bytes());
             out.push(b'"');
@@ -46,18 +45,24 @@ impl Document {
             member(out, key);
             write_str(out, value);
         }
-        for (key, value) in &base.dimensions {
-            if self.dimension_index(key).is_none() {
-                member(out, key);
-                write_str(out, value);
+        if self.overrides_base {
+            for (key, value) in &base.dimensions {
+                if self.dimension_index(key).is_none() {
+                    member(out, key);
+                    write_str(out, value);
+                }
             }
+        } else {
+            out.extend_from_slice(&base.members_json);
         }
         for (key, json) in &self.metadata {
             member(out, key);
             out.extend_from_slice(json.as_bytes());
         }
         for metric in self.metrics() {
-            member(out, &metric.name);
+            out.push(b',');
+            out.extend_from_slice(&metric.name_json);
+            out.push(b':');
             if metric.rest.is_empty() {
                 write_f64(out, metric.first);
             } else {
@@ -76,18 +81,16 @@ impl Document {
     /// One dimension set: its own keys, then the base keys.
     fn write_set(&self, base: &Base, own: &[usize], out: &mut Vec<u8>) {
         out.push(b'[');
-        let mut first = true;
-        for key in own
-            .iter()
-            .map(|&i| self.dimensions[i].0.as_str())
-            .chain(base.dimensions.iter().map(|(k, _)| k.as_str()))
-        {
-            if !first {
+        for (n, &i) in own.iter().enumerate() {
+            if n > 0 {
                 out.push(b',');
             }
-            first = false;
-            write_str(out, key);
+            write_str(out, &self.dimensions[i].0);
         }
+        if !own.is_empty() && !base.keys_json.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(&base.keys_json);
         out.push(b']');
     }
 }

@@ -2,13 +2,13 @@ use super::*;
 use crate::test_support::check_document;
 
 fn base() -> Base {
-    Base {
-        namespace: "Test".into(),
-        dimensions: vec![
+    Base::new(
+        "Test".into(),
+        vec![
             ("env".into(), "prod".into()),
             ("service".into(), "svc".into()),
         ],
-    }
+    )
 }
 
 fn render(doc: &mut Document, base: &Base) -> serde_json::Value {

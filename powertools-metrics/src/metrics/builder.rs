@@ -209,10 +209,7 @@ impl MetricsBuilder {
         let mut base_dimensions = self.default_dimensions.clone();
         base_dimensions.push(("service".to_owned(), service.clone()));
         let settings = Settings {
-            base: Base {
-                namespace,
-                dimensions: base_dimensions,
-            },
+            base: Base::new(namespace, base_dimensions),
             service,
             default_dimensions: self.default_dimensions,
             function_name,
