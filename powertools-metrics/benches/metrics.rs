@@ -73,7 +73,10 @@ fn invocation_10_metrics(c: &mut Criterion) {
                     metrics.add_metric(name, Unit::Count, i as f64).unwrap();
                 }
             });
-            hook.on_end(&invocation, &InvocationOutcome::Success(&ResponseView::new(&render)));
+            hook.on_end(
+                &invocation,
+                &InvocationOutcome::Success(&ResponseView::new(&render)),
+            );
         });
     });
 
@@ -87,7 +90,10 @@ fn invocation_10_metrics(c: &mut Criterion) {
                     metrics.add_metric(name, Unit::Count, i as f64).unwrap();
                 }
             });
-            hook.on_end(&invocation, &InvocationOutcome::Success(&ResponseView::new(&render)));
+            hook.on_end(
+                &invocation,
+                &InvocationOutcome::Success(&ResponseView::new(&render)),
+            );
         });
     });
 

@@ -169,7 +169,9 @@ impl Handle {
         if !self.metrics.is_disabled() {
             diagnostics::warn_once(
                 &format!("facade:{}", self.name),
-                &format!("metrics facade: {error} (further errors of this metric are not reported)"),
+                &format!(
+                    "metrics facade: {error} (further errors of this metric are not reported)"
+                ),
             );
         }
     }

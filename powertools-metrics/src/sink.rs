@@ -110,7 +110,10 @@ impl CaptureSink {
 
     /// How many documents were written.
     pub fn len(&self) -> usize {
-        self.lines.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.lines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Whether no document was written.

@@ -124,11 +124,12 @@ mod tests {
     #[test]
     fn every_unit_matches_the_schema_pattern() {
         let schema = crate::test_support::schema_json();
-        let pattern = schema["properties"]["_aws"]["properties"]["CloudWatchMetrics"]["items"]
-            ["properties"]["Metrics"]["items"]["properties"]["Unit"]["pattern"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let pattern =
+            schema["properties"]["_aws"]["properties"]["CloudWatchMetrics"]["items"]["properties"]
+                ["Metrics"]["items"]["properties"]["Unit"]["pattern"]
+                .as_str()
+                .unwrap()
+                .to_owned();
         let names: Vec<String> = pattern
             .trim_start_matches("^(")
             .trim_end_matches(")$")

@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Duration;
 
 use lambda_runtime::{Context, LambdaEvent, service_fn};
@@ -12,10 +12,13 @@ use powertools_metrics::{CaptureSink, Metrics, Unit};
 use serde_json::{Value, json};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-async fn handler(metrics: Metrics, event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+async fn handler(
+    metrics: Metrics,
+    event: LambdaEvent<Value>,
+) -> Result<Value, lambda_runtime::Error> {
     let n = event.payload["n"].as_u64().unwrap_or_default();
     metrics.add_metadata("n", n)?;
-    metrics.add_dimension("parity", if n % 2 == 0 { "even" } else { "odd" })?;
+    metrics.add_dimension("parity", if n.is_multiple_of(2) { "even" } else { "odd" })?;
     for step in 0..5 {
         metrics.add_metric("Step", Unit::Count, (n * 10 + step) as f64)?;
         tokio::task::yield_now().await;
@@ -23,9 +26,8 @@ async fn handler(metrics: Metrics, event: LambdaEvent<Value>) -> Result<Value, l
     }
     // A spawned task is outside the invocation's scope: it records through a bound handle.
     let bound = metrics.for_current_invocation();
-    tokio::spawn(async move { bound.add_metric("Spawned", Unit::Count, n as f64) })
-        .await??;
-    if n % 7 == 0 {
+    tokio::spawn(async move { bound.add_metric("Spawned", Unit::Count, n as f64) }).await??;
+    if n.is_multiple_of(7) {
         return Err(format!("invocation {n} fails").into());
     }
     Ok(json!({ "n": n }))
@@ -39,6 +41,7 @@ fn event(n: u64) -> LambdaEvent<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invocations_never_mix() {
+    const N: u64 = 64;
     let sink = CaptureSink::new();
     let metrics = support::builder(&sink)
         .capture_cold_start_metric(false)
@@ -49,7 +52,6 @@ async fn concurrent_invocations_never_mix() {
         .layer(InvocationLayer::new().hook(metrics.invocation_hook()))
         .service(service_fn(move |e| handler(m.clone(), e)));
 
-    const N: u64 = 64;
     let tasks: Vec<_> = (0..N)
         .map(|n| {
             let service = service.clone();
@@ -58,19 +60,35 @@ async fn concurrent_invocations_never_mix() {
         .collect();
     for (n, task) in tasks.into_iter().enumerate() {
         let result = task.await.unwrap();
-        assert_eq!(result.is_err(), n % 7 == 0);
+        assert_eq!(result.is_err(), (n as u64).is_multiple_of(7));
     }
 
     let docs = support::checked(&sink);
-    assert_eq!(docs.len(), N as usize, "one document per invocation, failures included");
-    let mut seen = HashMap::new();
+    assert_eq!(
+        docs.len(),
+        N as usize,
+        "one document per invocation, failures included"
+    );
+    let mut seen = HashSet::new();
     for doc in &docs {
         let n = doc["n"].as_u64().unwrap();
-        let steps: Vec<u64> = doc["Step"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
-        assert_eq!(steps, (0..5).map(|s| n * 10 + s).collect::<Vec<_>>(), "doc {doc}");
+        let steps: Vec<u64> = doc["Step"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            (0..5).map(|s| n * 10 + s).collect::<Vec<_>>(),
+            "doc {doc}"
+        );
         assert_eq!(doc["Spawned"], n);
-        assert_eq!(doc["parity"], if n % 2 == 0 { "even" } else { "odd" });
-        assert!(seen.insert(n, ()).is_none());
+        assert_eq!(
+            doc["parity"],
+            if n.is_multiple_of(2) { "even" } else { "odd" }
+        );
+        assert!(seen.insert(n), "one document per invocation");
     }
 }
 
@@ -87,5 +105,9 @@ async fn through_the_layer_a_call_flushes_before_returning() {
         .service(service_fn(move |e| handler(m.clone(), e)));
     let response = service.ready().await.unwrap().call(event(3)).await.unwrap();
     assert_eq!(response, json!({"n": 3}));
-    assert_eq!(support::checked(&sink).len(), 1, "written before the response was returned");
+    assert_eq!(
+        support::checked(&sink).len(),
+        1,
+        "written before the response was returned"
+    );
 }

@@ -11,7 +11,10 @@ use serde_json::json;
 #[test]
 fn counters_gauges_and_histograms_land_in_the_invocation_document() {
     let sink = CaptureSink::new();
-    let metrics = support::builder(&sink).capture_cold_start_metric(false).build().unwrap();
+    let metrics = support::builder(&sink)
+        .capture_cold_start_metric(false)
+        .build()
+        .unwrap();
     let recorder = MetricsRecorder::new(metrics.clone());
     let hook = metrics.invocation_hook();
     let inv = support::invocation("req-1", false);
@@ -49,6 +52,9 @@ fn counters_gauges_and_histograms_land_in_the_invocation_document() {
         .collect();
     assert!(units.contains(&("requests", "Count")));
     assert!(units.contains(&("queue_depth", "None")));
-    assert!(units.contains(&("latency", "Milliseconds")), "described unit used");
+    assert!(
+        units.contains(&("latency", "Milliseconds")),
+        "described unit used"
+    );
     assert_eq!(docs[1]["at_init"], 1);
 }

@@ -22,7 +22,10 @@ fn env(vars: &[(&str, &str)]) -> PowertoolsConfig {
 
 #[test]
 fn namespace_is_required_at_build() {
-    let err = Metrics::builder().environment(&env(&[])).build().unwrap_err();
+    let err = Metrics::builder()
+        .environment(&env(&[]))
+        .build()
+        .unwrap_err();
     assert_eq!(err, MetricsError::MissingNamespace);
     assert!(err.to_string().contains("POWERTOOLS_METRICS_NAMESPACE"));
 }
@@ -38,7 +41,10 @@ fn the_environment_supplies_the_defaults() {
         .sink(sink.clone())
         .build()
         .unwrap();
-    assert_eq!((metrics.namespace(), metrics.service()), ("FromEnv", "payment"));
+    assert_eq!(
+        (metrics.namespace(), metrics.service()),
+        ("FromEnv", "payment")
+    );
     let metrics = Metrics::builder()
         .environment(&env(&[("POWERTOOLS_METRICS_NAMESPACE", "FromEnv")]))
         .namespace("FromCode")
@@ -53,19 +59,32 @@ fn bad_configuration_is_a_typed_error() {
     let bad = |b: powertools_metrics::MetricsBuilder| b.environment(&env(&[])).build().unwrap_err();
     assert!(matches!(
         bad(Metrics::builder().namespace("bad*ns")),
-        MetricsError::InvalidName { kind: KeyKind::Namespace, .. }
+        MetricsError::InvalidName {
+            kind: KeyKind::Namespace,
+            ..
+        }
     ));
     assert!(matches!(
         bad(Metrics::builder().namespace("Ns").service("")),
-        MetricsError::InvalidName { kind: KeyKind::DimensionValue, .. }
+        MetricsError::InvalidName {
+            kind: KeyKind::DimensionValue,
+            ..
+        }
     ));
     assert!(matches!(
-        bad(Metrics::builder().namespace("Ns").default_dimension("", "v")),
-        MetricsError::InvalidName { kind: KeyKind::Dimension, .. }
+        bad(Metrics::builder()
+            .namespace("Ns")
+            .default_dimension("", "v")),
+        MetricsError::InvalidName {
+            kind: KeyKind::Dimension,
+            ..
+        }
     ));
     let many: Vec<(String, String)> = (0..29).map(|i| (format!("d{i}"), "v".into())).collect();
     assert_eq!(
-        bad(Metrics::builder().namespace("Ns").default_dimensions(many.clone())),
+        bad(Metrics::builder()
+            .namespace("Ns")
+            .default_dimensions(many.clone())),
         MetricsError::TooManyDimensions { count: 31, max: 30 },
         "29 defaults + service + function_name of ColdStart"
     );
@@ -82,28 +101,46 @@ fn bad_configuration_is_a_typed_error() {
 #[test]
 fn outside_an_invocation_metrics_go_to_the_process_document() {
     let sink = CaptureSink::new();
-    let metrics = builder(&sink).default_dimension("env", "prod").build().unwrap();
+    let metrics = builder(&sink)
+        .default_dimension("env", "prod")
+        .build()
+        .unwrap();
     metrics.add_metric("Orders", Unit::Count, 1.0).unwrap();
-    metrics.add_high_resolution_metric("Latency", Unit::Milliseconds, 12.5).unwrap();
-    metrics.add_metric_with_resolution("Latency", Unit::Milliseconds, 13.0, Resolution::High).unwrap();
+    metrics
+        .add_high_resolution_metric("Latency", Unit::Milliseconds, 12.5)
+        .unwrap();
+    metrics
+        .add_metric_with_resolution("Latency", Unit::Milliseconds, 13.0, Resolution::High)
+        .unwrap();
     metrics.add_dimension("route", "/book").unwrap();
-    metrics.add_metadata("request", json!({"id": 7, "tags": ["a"]})).unwrap();
+    metrics
+        .add_metadata("request", json!({"id": 7, "tags": ["a"]}))
+        .unwrap();
     assert!(sink.is_empty(), "nothing written before the flush");
     metrics.flush().unwrap();
     let docs = checked(&sink);
     assert_eq!(docs.len(), 1);
     let doc = &docs[0];
     assert_eq!(dimension_sets(doc), &json!([["route", "env", "service"]]));
-    assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Metrics"], json!([
-        {"Name": "Orders", "Unit": "Count"},
-        {"Name": "Latency", "Unit": "Milliseconds", "StorageResolution": 1}
-    ]));
+    assert_eq!(
+        doc["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+        json!([
+            {"Name": "Orders", "Unit": "Count"},
+            {"Name": "Latency", "Unit": "Milliseconds", "StorageResolution": 1}
+        ])
+    );
     assert_eq!(doc["Orders"], 1);
     assert_eq!(doc["Latency"], json!([12.5, 13]));
-    assert_eq!((&doc["env"], &doc["service"], &doc["route"]), (&json!("prod"), &json!("svc"), &json!("/book")));
+    assert_eq!(
+        (&doc["env"], &doc["service"], &doc["route"]),
+        (&json!("prod"), &json!("svc"), &json!("/book"))
+    );
     assert_eq!(doc["request"], json!({"id": 7, "tags": ["a"]}));
     let ts = doc["_aws"]["Timestamp"].as_u64().unwrap();
-    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
     assert!(ts <= now && now - ts < 60_000);
 
     // The flush cleared everything, dimensions and metadata included.
@@ -118,14 +155,33 @@ fn outside_an_invocation_metrics_go_to_the_process_document() {
 fn recording_errors_are_typed_and_record_nothing() {
     let sink = CaptureSink::new();
     let metrics = builder(&sink).build().unwrap();
-    assert!(matches!(metrics.add_metric("M", Unit::Count, f64::NAN), Err(MetricsError::NonFiniteValue { .. })));
-    assert!(matches!(metrics.add_metric("", Unit::Count, 1.0), Err(MetricsError::InvalidName { kind: KeyKind::Metric, .. })));
-    assert!(matches!(metrics.add_metric(&"x".repeat(256), Unit::Count, 1.0), Err(MetricsError::InvalidName { .. })));
+    assert!(matches!(
+        metrics.add_metric("M", Unit::Count, f64::NAN),
+        Err(MetricsError::NonFiniteValue { .. })
+    ));
+    assert!(matches!(
+        metrics.add_metric("", Unit::Count, 1.0),
+        Err(MetricsError::InvalidName {
+            kind: KeyKind::Metric,
+            ..
+        })
+    ));
+    assert!(matches!(
+        metrics.add_metric(&"x".repeat(256), Unit::Count, 1.0),
+        Err(MetricsError::InvalidName { .. })
+    ));
     assert_eq!(
         metrics.add_metric("service", Unit::Count, 1.0),
-        Err(MetricsError::KeyCollision { key: "service".into(), existing: KeyKind::Dimension, new: KeyKind::Metric })
+        Err(MetricsError::KeyCollision {
+            key: "service".into(),
+            existing: KeyKind::Dimension,
+            new: KeyKind::Metric
+        })
     );
-    assert_eq!("Fathoms".parse::<Unit>(), Err(MetricsError::UnknownUnit("Fathoms".into())));
+    assert_eq!(
+        "Fathoms".parse::<Unit>(),
+        Err(MetricsError::UnknownUnit("Fathoms".into()))
+    );
     assert!(matches!(
         metrics.add_metadata("m", MapWithNonStringKeys),
         Err(MetricsError::Metadata { .. })
@@ -135,7 +191,11 @@ fn recording_errors_are_typed_and_record_nothing() {
         Err(MetricsError::TimestampBeforeEpoch)
     );
     let metrics = builder(&sink).raise_on_empty_metrics(true).build().unwrap();
-    assert_eq!(metrics.flush(), Err(MetricsError::NoMetrics), "the failed calls recorded nothing");
+    assert_eq!(
+        metrics.flush(),
+        Err(MetricsError::NoMetrics),
+        "the failed calls recorded nothing"
+    );
 }
 
 struct MapWithNonStringKeys;
@@ -155,7 +215,9 @@ fn a_full_document_is_written_and_the_next_one_begun() {
     metrics.add_dimension("route", "/a").unwrap();
     metrics.add_metadata("trace", "t-1").unwrap();
     for i in 0..250 {
-        metrics.add_metric(&format!("m{i}"), Unit::Count, f64::from(i)).unwrap();
+        metrics
+            .add_metric(&format!("m{i}"), Unit::Count, f64::from(i))
+            .unwrap();
     }
     assert_eq!(sink.len(), 2, "written at the 100th and the 200th metric");
     metrics.flush().unwrap();
@@ -169,13 +231,22 @@ fn a_full_document_is_written_and_the_next_one_begun() {
     }
 
     for i in 0..250 {
-        metrics.add_metric("Values", Unit::Count, f64::from(i)).unwrap();
+        metrics
+            .add_metric("Values", Unit::Count, f64::from(i))
+            .unwrap();
     }
     metrics.flush().unwrap();
     let docs = checked(&sink);
     let values: Vec<f64> = docs[3..]
         .iter()
-        .flat_map(|d| d["Values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>())
+        .flat_map(|d| {
+            d["Values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(docs.len(), 6);
     assert_eq!(values, (0..250).map(f64::from).collect::<Vec<_>>());
@@ -184,7 +255,10 @@ fn a_full_document_is_written_and_the_next_one_begun() {
 #[test]
 fn metrics_in_an_invocation_are_flushed_by_the_hook() {
     let sink = CaptureSink::new();
-    let metrics = builder(&sink).capture_cold_start_metric(false).build().unwrap();
+    let metrics = builder(&sink)
+        .capture_cold_start_metric(false)
+        .build()
+        .unwrap();
     let hook = metrics.invocation_hook();
     let inv = invocation("req-1", false);
     start(&hook, &inv);
@@ -197,7 +271,11 @@ fn metrics_in_an_invocation_are_flushed_by_the_hook() {
     assert!(sink.is_empty());
     end_ok(&hook, &inv);
     let docs = checked(&sink);
-    assert_eq!(docs.len(), 2, "the invocation's document, then the process-level one");
+    assert_eq!(
+        docs.len(),
+        2,
+        "the invocation's document, then the process-level one"
+    );
     assert_eq!(docs[0]["Orders"], 1);
     assert_eq!(docs[0]["route"], "/a");
     assert!(docs[0].get("AtInit").is_none());
@@ -206,7 +284,8 @@ fn metrics_in_an_invocation_are_flushed_by_the_hook() {
 
     // The state went with the invocation: a second one starts clean.
     let inv2 = invocation("req-2", false);
-    inv2.clone().sync_scope(|| metrics.add_metric("Orders", Unit::Count, 5.0).unwrap());
+    inv2.clone()
+        .sync_scope(|| metrics.add_metric("Orders", Unit::Count, 5.0).unwrap());
     end_ok(&hook, &inv2);
     let docs = checked(&sink);
     assert_eq!(docs.len(), 3);
@@ -219,11 +298,22 @@ fn flushed_on_error_and_panic_too() {
     let sink = CaptureSink::new();
     let metrics = builder(&sink).build().unwrap();
     let hook = metrics.invocation_hook();
-    let report = ErrorReport { message: "x".into(), type_name: "E".into(), sources: vec![] };
-    let panic = PanicReport { message: "boom".into(), location: None };
-    for outcome in [InvocationOutcome::Error(&report), InvocationOutcome::Panic(&panic)] {
+    let report = ErrorReport {
+        message: "x".into(),
+        type_name: "E".into(),
+        sources: vec![],
+    };
+    let panic = PanicReport {
+        message: "boom".into(),
+        location: None,
+    };
+    for outcome in [
+        InvocationOutcome::Error(&report),
+        InvocationOutcome::Panic(&panic),
+    ] {
         let inv = invocation("req", false);
-        inv.clone().sync_scope(|| metrics.add_metric("Attempts", Unit::Count, 1.0).unwrap());
+        inv.clone()
+            .sync_scope(|| metrics.add_metric("Attempts", Unit::Count, 1.0).unwrap());
         hook.on_end(&inv, &outcome);
     }
     let docs = checked(&sink);
@@ -234,17 +324,30 @@ fn flushed_on_error_and_panic_too() {
 #[test]
 fn cold_start_is_a_separate_document_with_its_dimensions() {
     let sink = CaptureSink::new();
-    let metrics = builder(&sink).default_dimension("env", "prod").build().unwrap();
+    let metrics = builder(&sink)
+        .default_dimension("env", "prod")
+        .build()
+        .unwrap();
     let hook = metrics.invocation_hook();
     let inv = invocation("req-1", true);
     start(&hook, &inv);
     let docs = checked(&sink);
-    assert_eq!(docs.len(), 1, "written before the handler runs, success or failure");
+    assert_eq!(
+        docs.len(),
+        1,
+        "written before the handler runs, success or failure"
+    );
     let doc = &docs[0];
     assert_eq!(metric_names(doc), ["ColdStart"]);
     assert_eq!(doc["ColdStart"], 1);
-    assert_eq!(dimension_sets(doc), &json!([["function_name", "service", "env"]]));
-    assert_eq!((&doc["function_name"], &doc["service"], &doc["env"]), (&json!("test-fn"), &json!("svc"), &json!("prod")));
+    assert_eq!(
+        dimension_sets(doc),
+        &json!([["function_name", "service", "env"]])
+    );
+    assert_eq!(
+        (&doc["function_name"], &doc["service"], &doc["env"]),
+        (&json!("test-fn"), &json!("svc"), &json!("prod"))
+    );
     end_ok(&hook, &inv);
 
     // Warm: nothing.
@@ -269,7 +372,10 @@ fn cold_start_is_a_separate_document_with_its_dimensions() {
     assert_eq!(docs[2]["function_name"], "from-env");
 
     // Turned off.
-    let off = builder(&sink).capture_cold_start_metric(false).build().unwrap();
+    let off = builder(&sink)
+        .capture_cold_start_metric(false)
+        .build()
+        .unwrap();
     start(&off.invocation_hook(), &invocation("req-4", true));
     assert_eq!(sink.len(), 3);
 }
@@ -304,7 +410,11 @@ fn raise_on_empty_reports_through_on_error() {
 fn disabled_writes_nothing_but_still_checks() {
     let sink = CaptureSink::new();
     for metrics in [
-        builder(&sink).disabled(true).raise_on_empty_metrics(true).build().unwrap(),
+        builder(&sink)
+            .disabled(true)
+            .raise_on_empty_metrics(true)
+            .build()
+            .unwrap(),
         builder(&sink)
             .environment(&env(&[("POWERTOOLS_METRICS_DISABLED", "true")]))
             .build()
@@ -316,7 +426,9 @@ fn disabled_writes_nothing_but_still_checks() {
         start(&hook, &inv);
         inv.clone().sync_scope(|| {
             for i in 0..150 {
-                metrics.add_metric(&format!("m{i}"), Unit::Count, 1.0).unwrap();
+                metrics
+                    .add_metric(&format!("m{i}"), Unit::Count, 1.0)
+                    .unwrap();
             }
             assert!(metrics.add_metric("x", Unit::Count, f64::INFINITY).is_err());
         });
@@ -330,7 +442,10 @@ fn disabled_writes_nothing_but_still_checks() {
 #[test]
 fn single_metric_is_its_own_document() {
     let sink = CaptureSink::new();
-    let metrics = builder(&sink).default_dimension("env", "prod").build().unwrap();
+    let metrics = builder(&sink)
+        .default_dimension("env", "prod")
+        .build()
+        .unwrap();
     let inv = invocation("req-1", false);
     inv.clone().sync_scope(|| {
         metrics.add_dimension("route", "/a").unwrap();
@@ -346,9 +461,15 @@ fn single_metric_is_its_own_document() {
     assert_eq!(docs.len(), 1, "written at once");
     let doc = &docs[0];
     assert_eq!(dimension_sets(doc), &json!([["payment", "env", "service"]]));
-    assert!(doc.get("route").is_none(), "not the invocation's dimensions");
+    assert!(
+        doc.get("route").is_none(),
+        "not the invocation's dimensions"
+    );
     assert_eq!(doc["order"], 42);
-    assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["StorageResolution"], 1);
+    assert_eq!(
+        doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["StorageResolution"],
+        1
+    );
 
     metrics
         .single_metric("Bare", Unit::Seconds, 0.5)
@@ -356,7 +477,9 @@ fn single_metric_is_its_own_document() {
         .timestamp(SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_503_914_507))
         .emit()
         .unwrap();
-    let many = (1..=150).fold(metrics.single_metric("Many", Unit::Count, 0.0), |s, i| s.value(f64::from(i)));
+    let many = (1..=150).fold(metrics.single_metric("Many", Unit::Count, 0.0), |s, i| {
+        s.value(f64::from(i))
+    });
     many.emit().unwrap();
     let docs = checked(&sink);
     assert_eq!(dimension_sets(&docs[1]), &json!([[]]));
@@ -365,7 +488,10 @@ fn single_metric_is_its_own_document() {
     assert_eq!(docs[2]["Many"].as_array().unwrap().len(), 100);
     assert_eq!(docs[3]["Many"].as_array().unwrap().len(), 51);
 
-    let err = metrics.single_metric("Bad", Unit::Count, f64::NAN).dimension("k", "v").emit();
+    let err = metrics
+        .single_metric("Bad", Unit::Count, f64::NAN)
+        .dimension("k", "v")
+        .emit();
     assert!(matches!(err, Err(MetricsError::NonFiniteValue { .. })));
     let err = metrics.single_metric("env", Unit::Count, 1.0).emit();
     assert!(matches!(err, Err(MetricsError::KeyCollision { .. })));
@@ -380,7 +506,10 @@ fn explicit_timestamp_is_used() {
     metrics.set_timestamp(t).unwrap();
     metrics.add_metric("M", Unit::Count, 1.0).unwrap();
     metrics.flush().unwrap();
-    let expected = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let expected = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
     assert_eq!(checked(&sink)[0]["_aws"]["Timestamp"], expected);
 }
 
@@ -397,7 +526,14 @@ fn several_metrics_instances_keep_separate_documents() {
     end_ok(&a.invocation_hook(), &inv);
     end_ok(&b.invocation_hook(), &inv);
     let docs = checked(&sink);
-    let ns: Vec<&str> = docs.iter().map(|d| d["_aws"]["CloudWatchMetrics"][0]["Namespace"].as_str().unwrap()).collect();
+    let ns: Vec<&str> = docs
+        .iter()
+        .map(|d| {
+            d["_aws"]["CloudWatchMetrics"][0]["Namespace"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
     assert_eq!(ns, ["A", "B"]);
     assert_eq!((&docs[0]["Same"], &docs[1]["Same"]), (&json!(1), &json!(2)));
 }
@@ -417,5 +553,8 @@ fn every_unit_is_accepted() {
         .iter()
         .map(|m| m["Unit"].as_str().unwrap())
         .collect();
-    assert_eq!(units, Unit::ALL.iter().map(|u| u.as_str()).collect::<Vec<_>>());
+    assert_eq!(
+        units,
+        Unit::ALL.iter().map(|u| u.as_str()).collect::<Vec<_>>()
+    );
 }

@@ -14,12 +14,17 @@ const CHILD: &str = "POWERTOOLS_METRICS_TEST_CHILD";
 /// stdout (the test harness's own text is left out).
 fn run_child(test: &str, env: &[(&str, &str)]) -> Vec<serde_json::Value> {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD, "1");
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -42,7 +47,11 @@ fn child_records_through_stdout() {
     metrics.add_metric("Orders", Unit::Count, 1.0).unwrap();
     metrics.flush().unwrap();
     metrics.flush().unwrap(); // empty: a warning line
-    let strict = Metrics::builder().namespace("Stdout").raise_on_empty_metrics(true).build().unwrap();
+    let strict = Metrics::builder()
+        .namespace("Stdout")
+        .raise_on_empty_metrics(true)
+        .build()
+        .unwrap();
     let hook = strict.invocation_hook();
     support::end_ok(&hook, &support::invocation("req-1", false)); // an error line
     let t = std::time::SystemTime::now() - std::time::Duration::from_secs(15 * 24 * 3600);
@@ -55,12 +64,20 @@ fn stdout_carries_documents_warnings_and_errors() {
     if is_child() {
         return;
     }
-    let lines = run_child("child_records_through_stdout", &[("POWERTOOLS_METRICS_DISABLED", "false")]);
+    let lines = run_child(
+        "child_records_through_stdout",
+        &[("POWERTOOLS_METRICS_DISABLED", "false")],
+    );
     assert_eq!(lines.len(), 4, "{lines:#?}");
     let doc = support::emf::check_document(&lines[0].to_string()).unwrap();
     assert_eq!(doc["Orders"], 1);
     assert_eq!(lines[1]["level"], "WARN");
-    assert!(lines[1]["message"].as_str().unwrap().contains("No application metrics"));
+    assert!(
+        lines[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("No application metrics")
+    );
     assert_eq!(lines[2]["level"], "ERROR");
     assert_eq!(lines[2]["message"], "no metrics were recorded");
     assert_eq!(lines[3]["level"], "WARN");
@@ -72,6 +89,9 @@ fn disabled_by_the_environment_writes_nothing_at_all() {
     if is_child() {
         return;
     }
-    let lines = run_child("child_records_through_stdout", &[("POWERTOOLS_METRICS_DISABLED", "true")]);
+    let lines = run_child(
+        "child_records_through_stdout",
+        &[("POWERTOOLS_METRICS_DISABLED", "true")],
+    );
     assert!(lines.is_empty(), "{lines:#?}");
 }

@@ -3,6 +3,7 @@
 
 /// Appends `s` as a JSON string literal (quotes included).
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();
     if !needs_escape(bytes) {
@@ -22,7 +23,6 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
             0x0c => b"\\f",
             0x00..=0x1f => {
                 out.extend_from_slice(&bytes[start..i]);
-                const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.extend_from_slice(b"\\u00");
                 out.push(HEX[usize::from(b >> 4)]);
                 out.push(HEX[usize::from(b & 0xf)]);
@@ -51,7 +51,9 @@ fn needs_escape(bytes: &[u8]) -> bool {
         let x = u64::from_le_bytes(word);
         // A byte below 0x20 (exact for thresholds up to 0x80), or equal to `"` or `\\`.
         let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
-        if below_space || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * u64::from(b'\\')))
+        if below_space
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
         {
             return true;
         }
@@ -66,7 +68,9 @@ fn needs_escape(bytes: &[u8]) -> bool {
 /// the shortest form that reads back exactly.
 pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    if value.abs() < EXACT && (value as i64) as f64 == value {
+    #[allow(clippy::float_cmp)] // exactness is the point: is the value an integer?
+    let integral = value.abs() < EXACT && (value as i64) as f64 == value;
+    if integral {
         write_i64(out, value as i64);
     } else if value.is_finite() {
         out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
@@ -125,11 +129,17 @@ mod tests {
                     bytes[pos] = special;
                     assert!(needs_escape(&bytes), "{bytes:?}");
                 }
-                let plain: Vec<u8> = (0..len).map(|i| b' ' + (i as u8 * 7) % 60).filter(|b| *b != b'"').collect();
+                let plain: Vec<u8> = (0..len)
+                    .map(|i| b' ' + (i as u8 * 7) % 60)
+                    .filter(|b| *b != b'"')
+                    .collect();
                 assert!(!needs_escape(&plain), "{plain:?}");
             }
         }
-        assert!(!needs_escape("é日本🎉 plain text!".as_bytes()), "UTF-8 needs no escaping");
+        assert!(
+            !needs_escape("é日本🎉 plain text!".as_bytes()),
+            "UTF-8 needs no escaping"
+        );
     }
 
     #[test]
@@ -138,7 +148,14 @@ mod tests {
         assert_eq!(number(-0.0), "0");
         assert_eq!(number(-42.0), "-42");
         assert_eq!(number(0.5), "0.5");
-        for v in [0.1, 1e300, -1e-300, 9_007_199_254_740_992.0, f64::MAX, f64::MIN_POSITIVE] {
+        for v in [
+            0.1,
+            1e300,
+            -1e-300,
+            9_007_199_254_740_992.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
             let back: f64 = serde_json::from_str(&number(v)).unwrap();
             assert_eq!(back.to_bits(), v.to_bits(), "{v}");
         }

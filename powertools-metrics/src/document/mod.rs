@@ -65,8 +65,10 @@ pub(crate) enum Merge {
     /// A new value (the default: CloudWatch computes statistics over all of them).
     Append,
     /// Added to the last value (a counter).
+    #[cfg_attr(not(feature = "metrics-facade"), allow(dead_code))]
     Sum,
     /// Replaces the last value (a gauge).
+    #[cfg_attr(not(feature = "metrics-facade"), allow(dead_code))]
     Replace,
 }
 
@@ -209,6 +211,7 @@ impl Document {
 
     /// The kind of key `key` already is in this document, other than `new`.
     fn collision(&self, base: &Base, key: &str, new: KeyKind) -> Result<(), MetricsError> {
+        // A new metric's name was just looked up among the metrics: not there.
         let existing = if new != KeyKind::Metric && self.is_metric(key) {
             Some(KeyKind::Metric)
         } else if new != KeyKind::Dimension && self.dimension_value(base, key).is_some() {
@@ -329,7 +332,7 @@ impl Document {
                 value.clone_into(&mut self.dimensions[i].1);
             }
             if !in_base && !self.primary.contains(&i) {
-                self.check_count(self.primary.len() + 1 + base.dimensions.len())?;
+                Self::check_count(self.primary.len() + 1 + base.dimensions.len())?;
                 self.primary.push(i);
             }
             return Ok(());
@@ -337,14 +340,14 @@ impl Document {
         if in_base {
             self.overrides_base = true;
         } else {
-            self.check_count(self.primary.len() + 1 + base.dimensions.len())?;
+            Self::check_count(self.primary.len() + 1 + base.dimensions.len())?;
             self.primary.push(self.dimensions.len());
         }
         self.dimensions.push((key.to_owned(), value.to_owned()));
         Ok(())
     }
 
-    fn check_count(&self, count: usize) -> Result<(), MetricsError> {
+    fn check_count(count: usize) -> Result<(), MetricsError> {
         if count > MAX_DIMENSIONS_PER_SET {
             return Err(MetricsError::TooManyDimensions {
                 count,
@@ -369,20 +372,20 @@ impl Document {
             let existing = self
                 .dimension_value(base, k)
                 .or_else(|| own.iter().find(|(ok, _)| *ok == k).map(|(_, ov)| *ov));
-            if let Some(existing) = existing {
-                if existing != v {
-                    return Err(MetricsError::DimensionConflict {
-                        key: k.to_owned(),
-                        existing: existing.to_owned(),
-                        new: v.to_owned(),
-                    });
-                }
+            if let Some(existing) = existing
+                && existing != v
+            {
+                return Err(MetricsError::DimensionConflict {
+                    key: k.to_owned(),
+                    existing: existing.to_owned(),
+                    new: v.to_owned(),
+                });
             }
             if base.get(k).is_none() && !own.iter().any(|(ok, _)| *ok == k) {
                 own.push((k, v));
             }
         }
-        self.check_count(own.len() + base.dimensions.len())?;
+        Self::check_count(own.len() + base.dimensions.len())?;
         let mut indices = Vec::with_capacity(own.len());
         for (k, v) in own {
             let i = if let Some(i) = self.dimension_index(k) {

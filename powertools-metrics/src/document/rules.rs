@@ -30,7 +30,11 @@ pub(crate) fn check_metric_name(name: &str) -> Result<(), MetricsError> {
         return Err(MetricsError::invalid(kind, name, "it is empty"));
     }
     if !at_most_chars(name, MAX_NAME_CHARS) {
-        return Err(MetricsError::invalid(kind, name, "it is longer than 255 characters"));
+        return Err(MetricsError::invalid(
+            kind,
+            name,
+            "it is longer than 255 characters",
+        ));
     }
     if name == RESERVED_KEY {
         return Err(MetricsError::invalid(kind, name, "`_aws` is reserved"));
@@ -56,7 +60,11 @@ fn check_ascii_text(kind: KeyKind, s: &str, max: usize) -> Result<(), MetricsErr
         ));
     }
     if !s.is_ascii() {
-        return Err(MetricsError::invalid(kind, s, "CloudWatch accepts only ASCII here"));
+        return Err(MetricsError::invalid(
+            kind,
+            s,
+            "CloudWatch accepts only ASCII here",
+        ));
     }
     if s.bytes().all(|b| b.is_ascii_whitespace()) {
         return Err(MetricsError::invalid(kind, s, "it is only whitespace"));
@@ -126,7 +134,10 @@ mod tests {
     fn metric_names() {
         assert!(check_metric_name("SuccessfulBooking").is_ok());
         assert!(check_metric_name("日本語 metric").is_ok(), "any UTF-8");
-        assert!(check_metric_name(&"é".repeat(255)).is_ok(), "255 characters, 510 bytes");
+        assert!(
+            check_metric_name(&"é".repeat(255)).is_ok(),
+            "255 characters, 510 bytes"
+        );
         assert_eq!(reason(check_metric_name("")), "it is empty");
         assert_eq!(
             reason(check_metric_name(&"a".repeat(256))),

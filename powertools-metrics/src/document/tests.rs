@@ -18,7 +18,14 @@ fn render(doc: &mut Document, base: &Base) -> serde_json::Value {
 }
 
 fn add(doc: &mut Document, base: &Base, name: &str, value: f64) -> Result<Fill, MetricsError> {
-    doc.record(base, name, Unit::Count, Resolution::Standard, value, Merge::Append)
+    doc.record(
+        base,
+        name,
+        Unit::Count,
+        Resolution::Standard,
+        value,
+        Merge::Append,
+    )
 }
 
 #[test]
@@ -45,8 +52,15 @@ fn exact_bytes_of_a_small_document() {
     let mut d = Document::default();
     d.add_dimension(&b, "route", "/book").unwrap();
     d.add_metadata(&b, "id", "\"a\\\"b\"".into()).unwrap();
-    d.record(&b, "Lat", Unit::Milliseconds, Resolution::High, 12.5, Merge::Append)
-        .unwrap();
+    d.record(
+        &b,
+        "Lat",
+        Unit::Milliseconds,
+        Resolution::High,
+        12.5,
+        Merge::Append,
+    )
+    .unwrap();
     let line = String::from_utf8(d.render(&b, 7).to_vec()).unwrap();
     assert_eq!(
         line,
@@ -79,7 +93,13 @@ fn full_at_the_hundredth_metric_and_the_hundredth_value() {
     }
     assert_eq!(add(&mut d, &b, "m99", 1.0), Ok(Fill::Full));
     let v = render(&mut d, &b);
-    assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().len(), 100);
+    assert_eq!(
+        v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
 
     let mut d = Document::default();
     for _ in 0..99 {
@@ -109,13 +129,31 @@ fn unit_or_resolution_change_is_a_conflict() {
     let mut d = Document::default();
     add(&mut d, &b, "M", 1.0).unwrap();
     assert!(matches!(
-        d.record(&b, "M", Unit::Seconds, Resolution::Standard, 1.0, Merge::Append),
+        d.record(
+            &b,
+            "M",
+            Unit::Seconds,
+            Resolution::Standard,
+            1.0,
+            Merge::Append
+        ),
         Err(MetricsError::ConflictingDefinition { .. })
     ));
     assert!(matches!(
         d.record(&b, "M", Unit::Count, Resolution::High, 1.0, Merge::Append),
         Err(MetricsError::ConflictingDefinition { .. })
     ));
+}
+
+fn collision<T: std::fmt::Debug>(r: Result<T, MetricsError>, existing: KeyKind, new: KeyKind) {
+    match r {
+        Err(MetricsError::KeyCollision {
+            existing: e,
+            new: n,
+            ..
+        }) => assert_eq!((e, n), (existing, new)),
+        other => panic!("expected a collision, got {other:?}"),
+    }
 }
 
 #[test]
@@ -125,30 +163,56 @@ fn keys_never_collide() {
     add(&mut d, &b, "Orders", 1.0).unwrap();
     d.add_dimension(&b, "route", "/a").unwrap();
     d.add_metadata(&b, "trace", "1".into()).unwrap();
-    fn collision<T: std::fmt::Debug>(r: Result<T, MetricsError>, existing: KeyKind, new: KeyKind) {
-        match r {
-        Err(MetricsError::KeyCollision {
-            existing: e,
-            new: n,
-            ..
-        }) => assert_eq!((e, n), (existing, new)),
-        other => panic!("expected a collision, got {other:?}"),
-        }
-    }
-    collision(add(&mut d, &b, "route", 1.0), KeyKind::Dimension, KeyKind::Metric);
-    collision(add(&mut d, &b, "env", 1.0), KeyKind::Dimension, KeyKind::Metric);
-    collision(add(&mut d, &b, "service", 1.0), KeyKind::Dimension, KeyKind::Metric);
-    collision(add(&mut d, &b, "trace", 1.0), KeyKind::Metadata, KeyKind::Metric);
-    collision(d.add_dimension(&b, "Orders", "x"), KeyKind::Metric, KeyKind::Dimension);
-    collision(d.add_dimension(&b, "trace", "x"), KeyKind::Metadata, KeyKind::Dimension);
+    collision(
+        add(&mut d, &b, "route", 1.0),
+        KeyKind::Dimension,
+        KeyKind::Metric,
+    );
+    collision(
+        add(&mut d, &b, "env", 1.0),
+        KeyKind::Dimension,
+        KeyKind::Metric,
+    );
+    collision(
+        add(&mut d, &b, "service", 1.0),
+        KeyKind::Dimension,
+        KeyKind::Metric,
+    );
+    collision(
+        add(&mut d, &b, "trace", 1.0),
+        KeyKind::Metadata,
+        KeyKind::Metric,
+    );
+    collision(
+        d.add_dimension(&b, "Orders", "x"),
+        KeyKind::Metric,
+        KeyKind::Dimension,
+    );
+    collision(
+        d.add_dimension(&b, "trace", "x"),
+        KeyKind::Metadata,
+        KeyKind::Dimension,
+    );
     collision(
         d.add_dimension_set(&b, &[("Orders", "x")]),
         KeyKind::Metric,
         KeyKind::Dimension,
     );
-    collision(d.add_metadata(&b, "Orders", "1".into()), KeyKind::Metric, KeyKind::Metadata);
-    collision(d.add_metadata(&b, "route", "1".into()), KeyKind::Dimension, KeyKind::Metadata);
-    collision(d.add_metadata(&b, "env", "1".into()), KeyKind::Dimension, KeyKind::Metadata);
+    collision(
+        d.add_metadata(&b, "Orders", "1".into()),
+        KeyKind::Metric,
+        KeyKind::Metadata,
+    );
+    collision(
+        d.add_metadata(&b, "route", "1".into()),
+        KeyKind::Dimension,
+        KeyKind::Metadata,
+    );
+    collision(
+        d.add_metadata(&b, "env", "1".into()),
+        KeyKind::Dimension,
+        KeyKind::Metadata,
+    );
     for reserved in [
         add(&mut d, &b, "_aws", 1.0).map(|_| ()),
         d.add_dimension(&b, "_aws", "x"),
@@ -230,7 +294,10 @@ fn thirty_dimensions_per_set() {
     d.add_dimension_set(&b, &set[..28]).unwrap();
     add(&mut d, &b, "M", 1.0).unwrap();
     let v = render(&mut d, &b);
-    for set in v["_aws"]["CloudWatchMetrics"][0]["Dimensions"].as_array().unwrap() {
+    for set in v["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+        .as_array()
+        .unwrap()
+    {
         assert_eq!(set.as_array().unwrap().len(), 30);
     }
 }
@@ -266,11 +333,25 @@ fn sum_and_replace_merge_into_the_last_value() {
     for _ in 0..3 {
         d.record(&b, "C", Unit::Count, Resolution::Standard, 2.0, Merge::Sum)
             .unwrap();
-        d.record(&b, "G", Unit::None, Resolution::Standard, 5.0, Merge::Replace)
-            .unwrap();
-    }
-    d.record(&b, "G", Unit::None, Resolution::Standard, 7.0, Merge::Replace)
+        d.record(
+            &b,
+            "G",
+            Unit::None,
+            Resolution::Standard,
+            5.0,
+            Merge::Replace,
+        )
         .unwrap();
+    }
+    d.record(
+        &b,
+        "G",
+        Unit::None,
+        Resolution::Standard,
+        7.0,
+        Merge::Replace,
+    )
+    .unwrap();
     let v = render(&mut d, &b);
     assert_eq!(v["C"], 6);
     assert_eq!(v["G"], 7);

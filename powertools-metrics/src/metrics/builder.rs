@@ -179,7 +179,10 @@ impl MetricsBuilder {
     /// a bad namespace, service or default dimension; [`MetricsError::TooManyDimensions`] for
     /// more than 29 default dimensions (28 with the ColdStart metric).
     pub fn build(self) -> Result<Metrics, MetricsError> {
-        let config = self.config.as_ref().unwrap_or_else(|| PowertoolsConfig::global());
+        let config = self
+            .config
+            .as_ref()
+            .unwrap_or_else(|| PowertoolsConfig::global());
         let env = &config.powertools;
         let namespace = self
             .namespace

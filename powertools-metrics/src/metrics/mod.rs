@@ -142,7 +142,10 @@ macro_rules! recording_methods {
         ///
         /// # Errors
         /// [`MetricsError::TimestampBeforeEpoch`](crate::MetricsError::TimestampBeforeEpoch).
-        pub fn set_timestamp(&self, time: std::time::SystemTime) -> Result<(), crate::MetricsError> {
+        pub fn set_timestamp(
+            &self,
+            time: std::time::SystemTime,
+        ) -> Result<(), crate::MetricsError> {
             self.shared().set_timestamp(self.target(), time)
         }
 

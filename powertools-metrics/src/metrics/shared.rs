@@ -1,7 +1,7 @@
 //! The state one [`Metrics`](crate::Metrics) and its clones share, and how a recording finds
 //! its document: the current invocation's, a given invocation's, or the process-level one.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -49,15 +49,18 @@ pub(crate) struct Shared {
     pub(crate) settings: Settings,
     /// Metrics recorded outside any invocation.
     process: Mutex<Document>,
+    /// Whether the process-level document may hold metrics (spares a lock per invocation).
+    process_used: AtomicBool,
     /// Cleared documents, so an invocation's document reuses the buffers of an earlier one.
-    pool: Mutex<Vec<Document>>,
+    #[allow(clippy::vec_box)] // boxed so that taking and returning one moves a pointer
+    pool: Mutex<Vec<Box<Document>>>,
 }
 
 /// The documents of one invocation, one per `Metrics` (keyed by its id), stored in the
 /// invocation's extensions and dropped with it.
 #[derive(Default)]
 struct InvocationDocuments {
-    documents: Mutex<Vec<(u64, Document)>>,
+    documents: Mutex<Vec<(u64, Box<Document>)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -74,15 +77,16 @@ impl Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             settings,
             process: Mutex::new(Document::default()),
+            process_used: AtomicBool::new(false),
             pool: Mutex::new(Vec::new()),
         }
     }
 
-    fn pooled(&self) -> Document {
+    fn pooled(&self) -> Box<Document> {
         lock(&self.pool).pop().unwrap_or_default()
     }
 
-    fn recycle(&self, mut document: Document) {
+    fn recycle(&self, mut document: Box<Document>) {
         document.reset();
         let mut pool = lock(&self.pool);
         if pool.len() < POOL_SIZE {
@@ -98,7 +102,7 @@ impl Shared {
     ) -> R {
         match target {
             Target::Invocation(invocation) => self.in_invocation(invocation, f),
-            Target::Process => f(&mut lock(&self.process)),
+            Target::Process => self.in_process(f),
             Target::Current => {
                 let mut f = Some(f);
                 let done = Invocation::with_current(|invocation| {
@@ -107,11 +111,16 @@ impl Shared {
                 .flatten();
                 match (done, f) {
                     (Some(result), _) => result,
-                    (None, Some(f)) => f(&mut lock(&self.process)),
+                    (None, Some(f)) => self.in_process(f),
                     (None, None) => unreachable!("the closure runs only when it returns Some"),
                 }
             }
         }
+    }
+
+    fn in_process<R>(&self, f: impl FnOnce(&mut Document) -> R) -> R {
+        self.process_used.store(true, Ordering::Relaxed);
+        f(&mut lock(&self.process))
     }
 
     fn in_invocation<R>(&self, invocation: &Invocation, f: impl FnOnce(&mut Document) -> R) -> R {
@@ -123,7 +132,7 @@ impl Shared {
                 "extensions-full",
                 "the invocation has no room for metrics state; recording in the process-level document",
             );
-            return f(&mut lock(&self.process));
+            return self.in_process(f);
         };
         let mut documents = lock(&state.documents);
         let index = if let Some(i) = documents.iter().position(|(id, _)| *id == self.id) {
@@ -199,11 +208,18 @@ impl Shared {
             document.clear();
             recorded
         });
-        if recorded { Ok(()) } else { self.nothing_recorded() }
+        if recorded {
+            Ok(())
+        } else {
+            self.nothing_recorded()
+        }
     }
 
     /// Writes the process-level document if it holds metrics (recorded at init, say).
     fn flush_process_quietly(&self) {
+        if !self.process_used.swap(false, Ordering::Relaxed) {
+            return;
+        }
         let mut document = lock(&self.process);
         if document.has_metrics() {
             self.write(&self.settings.base, &mut document);
@@ -233,10 +249,8 @@ impl Shared {
             None => false,
         };
         self.flush_process_quietly();
-        if !recorded {
-            if let Err(error) = self.nothing_recorded() {
-                self.report(&error);
-            }
+        if !recorded && let Err(error) = self.nothing_recorded() {
+            self.report(&error);
         }
     }
 

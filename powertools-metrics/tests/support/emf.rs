@@ -24,9 +24,8 @@ pub fn schema_json() -> Value {
     serde_json::from_str(&text).expect("the EMF schema is JSON")
 }
 
-static VALIDATOR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    jsonschema::validator_for(&schema_json()).expect("the EMF schema compiles")
-});
+static VALIDATOR: LazyLock<jsonschema::Validator> =
+    LazyLock::new(|| jsonschema::validator_for(&schema_json()).expect("the EMF schema compiles"));
 
 /// The top-level keys of a JSON object, in order, duplicates kept.
 struct TopLevelKeys(Vec<String>);
@@ -71,15 +70,25 @@ pub fn check_document(line: &str) -> Result<Value, String> {
     let TopLevelKeys(keys) = serde_json::from_str(line).map_err(|e| e.to_string())?;
     let mut sorted = keys.clone();
     sorted.sort();
-    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("duplicate top-level key {:?} in {line}", w[0]));
+    let duplicate = sorted
+        .iter()
+        .zip(sorted.iter().skip(1))
+        .find(|(a, b)| a == b);
+    if let Some((key, _)) = duplicate {
+        return Err(format!("duplicate top-level key {key:?} in {line}"));
     }
-    for directive in doc["_aws"]["CloudWatchMetrics"].as_array().into_iter().flatten() {
+    for directive in doc["_aws"]["CloudWatchMetrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         for set in directive["Dimensions"].as_array().into_iter().flatten() {
             for key in set.as_array().into_iter().flatten() {
                 let key = key.as_str().unwrap_or_default();
                 if !doc[key].is_string() {
-                    return Err(format!("dimension {key:?} is not a string member in {line}"));
+                    return Err(format!(
+                        "dimension {key:?} is not a string member in {line}"
+                    ));
                 }
             }
         }
@@ -88,7 +97,8 @@ pub fn check_document(line: &str) -> Result<Value, String> {
             match &doc[name] {
                 Value::Number(_) => {}
                 Value::Array(values)
-                    if (1..=100).contains(&values.len()) && values.iter().all(Value::is_number) => {}
+                    if (1..=100).contains(&values.len()) && values.iter().all(Value::is_number) => {
+                }
                 other => {
                     return Err(format!("metric {name:?} has the value {other} in {line}"));
                 }

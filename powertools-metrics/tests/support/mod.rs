@@ -46,7 +46,10 @@ pub fn start(hook: &dyn InvocationHook, invocation: &Invocation) {
 /// Runs the hook's end with a success.
 pub fn end_ok(hook: &dyn InvocationHook, invocation: &Invocation) {
     let render = || None;
-    hook.on_end(invocation, &InvocationOutcome::Success(&ResponseView::new(&render)));
+    hook.on_end(
+        invocation,
+        &InvocationOutcome::Success(&ResponseView::new(&render)),
+    );
 }
 
 /// The first metric directive's dimension sets.
