@@ -337,7 +337,7 @@ impl Logger {
         let (layer, hook) = self.into_layer_and_hook::<Registry>();
         match tracing::subscriber::set_global_default(Registry::default().with(layer)) {
             Ok(()) => {
-                install_log_tracer(&hook);
+                hook.install_log_tracer();
                 Ok(hook)
             }
             Err(error) => Err((hook, error.into())),
@@ -345,21 +345,40 @@ impl Logger {
     }
 }
 
-fn install_log_tracer(hook: &LoggerHook) {
-    #[cfg(feature = "log")]
-    {
-        let max = tracing_log::AsLog::as_log(&hook.policy.max_level());
-        if tracing_log::LogTracer::builder()
-            .with_max_level(max)
-            .init()
-            .is_err()
+impl LoggerHook {
+    /// Routes records of the `log` crate (dependencies that log through `log`) into `tracing`,
+    /// and so to the logger, up to the logger's most verbose level. Only needed when you install
+    /// the logger's layer in your own subscriber; [`Logger::init`] does it. Returns false (and
+    /// writes one warning line) when another `log` logger is already installed, or when the
+    /// `log` feature is off.
+    ///
+    /// ```no_run
+    /// use powertools_logger::Logger;
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let (layer, hook) = Logger::new().into_layer_and_hook();
+    /// tracing::subscriber::set_global_default(tracing_subscriber::Registry::default().with(layer))
+    ///     .expect("no other subscriber");
+    /// hook.install_log_tracer();
+    /// ```
+    pub fn install_log_tracer(&self) -> bool {
+        #[cfg(feature = "log")]
         {
-            hook.emitter.warn(
-                "a `log` logger is already installed: records of the `log` crate do not reach \
-                 the powertools logger",
-            );
+            let max = tracing_log::AsLog::as_log(&self.policy.max_level());
+            if tracing_log::LogTracer::builder()
+                .with_max_level(max)
+                .init()
+                .is_err()
+            {
+                self.emitter.warn(
+                    "a `log` logger is already installed: records of the `log` crate do not reach \
+                     the powertools logger",
+                );
+                return false;
+            }
+            true
         }
+        #[cfg(not(feature = "log"))]
+        false
     }
-    #[cfg(not(feature = "log"))]
-    let _ = hook;
 }

@@ -25,7 +25,9 @@ capture_cold_start_metric, capture_response, capture_error, main";
 fn string(meta: &Meta) -> syn::Result<LitStr> {
     match meta {
         Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Ok(s.clone()),
             other => Err(syn::Error::new_spanned(other, "expected a string literal")),
         },
         other => Err(syn::Error::new_spanned(
@@ -43,7 +45,9 @@ fn flag(meta: &Meta) -> syn::Result<LitBool> {
     match meta {
         Meta::Path(p) => Ok(LitBool::new(true, p.segments[0].ident.span())),
         Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => Ok(b.clone()),
+            Expr::Lit(ExprLit {
+                lit: Lit::Bool(b), ..
+            }) => Ok(b.clone()),
             other => Err(syn::Error::new_spanned(other, "expected `true` or `false`")),
         },
         Meta::List(l) => Err(syn::Error::new_spanned(
@@ -86,7 +90,10 @@ fn check_namespace(ns: &LitStr) -> syn::Result<()> {
 
 fn set<T>(slot: &mut Option<T>, value: T, span: Span, name: &str) -> syn::Result<()> {
     if slot.is_some() {
-        return Err(syn::Error::new(span, format!("`{name}` is given more than once")));
+        return Err(syn::Error::new(
+            span,
+            format!("`{name}` is given more than once"),
+        ));
     }
     *slot = Some(value);
     Ok(())
@@ -110,7 +117,10 @@ impl Parse for HandlerArgs {
                 "service" => {
                     let s = string(&meta)?;
                     if s.value().trim().is_empty() {
-                        return Err(syn::Error::new(s.span(), "the service name must not be empty"));
+                        return Err(syn::Error::new(
+                            s.span(),
+                            "the service name must not be empty",
+                        ));
                     }
                     set(&mut args.service, s, span, &name)?;
                 }
@@ -125,13 +135,21 @@ impl Parse for HandlerArgs {
                 }
                 "log_event" => set(&mut args.log_event, flag(&meta)?, span, &name)?,
                 "capture_cold_start_metric" => {
-                    set(&mut args.capture_cold_start_metric, flag(&meta)?, span, &name)?;
+                    set(
+                        &mut args.capture_cold_start_metric,
+                        flag(&meta)?,
+                        span,
+                        &name,
+                    )?;
                 }
                 "capture_response" => set(&mut args.capture_response, flag(&meta)?, span, &name)?,
                 "capture_error" => set(&mut args.capture_error, flag(&meta)?, span, &name)?,
                 "main" => {
                     if !matches!(meta, Meta::Path(_)) {
-                        return Err(syn::Error::new_spanned(&meta, "`main` is a flag: write `main`"));
+                        return Err(syn::Error::new_spanned(
+                            &meta,
+                            "`main` is a flag: write `main`",
+                        ));
                     }
                     set(&mut main_span, span, span, &name)?;
                     args.main = true;

@@ -85,7 +85,10 @@ pub fn expand(args: &HandlerArgs, f: &ItemFn) -> syn::Result<TokenStream> {
         opt_str("namespace", args.namespace.as_ref()),
         opt_str("correlation_id_path", args.correlation_id_path.as_ref()),
         opt_bool("log_event", args.log_event.as_ref()),
-        opt_bool("capture_cold_start_metric", args.capture_cold_start_metric.as_ref()),
+        opt_bool(
+            "capture_cold_start_metric",
+            args.capture_cold_start_metric.as_ref(),
+        ),
         opt_bool("capture_response", args.capture_response.as_ref()),
         opt_bool("capture_error", args.capture_error.as_ref()),
     ];

@@ -11,9 +11,15 @@ use proc_macro::TokenStream;
 /// See `powertools::handler` for the arguments and examples.
 #[proc_macro_attribute]
 pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let args = syn::parse_macro_input!(attr as args::HandlerArgs);
     let function = syn::parse_macro_input!(item as syn::ItemFn);
-    expand::expand(&args, &function)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    // On a mistake, keep the function as written next to the error, so the only message the
+    // user sees is about the mistake (not unused imports or a missing `handler`).
+    let expanded = syn::parse::<args::HandlerArgs>(attr)
+        .and_then(|args| expand::expand(&args, &function))
+        .unwrap_or_else(|error| {
+            let mut tokens = error.into_compile_error();
+            quote::ToTokens::to_tokens(&function, &mut tokens);
+            tokens
+        });
+    expanded.into()
 }

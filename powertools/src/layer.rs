@@ -1,0 +1,233 @@
+//! [`PowertoolsLayer`]: the logger, metrics and tracer around a handler, as one `tower::Layer`.
+
+use std::fmt;
+
+use powertools_core::layer::{InvocationLayer, InvocationService};
+use tower::Layer;
+
+/// A configuration the toolkit cannot run with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The metrics part could not be configured (e.g. no namespace).
+    #[cfg(feature = "metrics")]
+    #[error("metrics: {0}")]
+    Metrics(#[from] powertools_metrics::MetricsError),
+    /// The logger could not be configured (e.g. a malformed correlation id path).
+    #[cfg(feature = "logger")]
+    #[error("logger: {0}")]
+    Logger(#[from] powertools_logger::CorrelationIdPathError),
+}
+
+/// The logger, metrics and tracer around a Lambda handler, as a `tower::Layer`.
+///
+/// This is what `#[powertools::handler]` expands to; compose it by hand to combine it with other
+/// layers. For every invocation, in this order: the invocation scope (request id, trace header,
+/// cold start), the logger's Lambda keys, event logging and correlation id, the ColdStart metric,
+/// the `## handler` subsegment; then the handler; then the response or error captured on the
+/// subsegment, the EMF flush, the log buffer flushed on failure and the subsegments sent — on
+/// `Ok`, on `Err` and on panic, before the result goes back to the runtime.
+///
+/// ```no_run
+/// use lambda_runtime::{service_fn, Error, LambdaEvent};
+/// use powertools::PowertoolsLayer;
+/// use serde_json::Value;
+/// use tower::ServiceBuilder;
+///
+/// async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+///     tracing::info!("processing");
+///     Ok(event.payload)
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Error> {
+///     let layer = PowertoolsLayer::builder()
+///         .service("payment")
+///         .namespace("Airline")
+///         .handler_name("handler")
+///         .build()?;
+///     let service = ServiceBuilder::new().layer(layer).service(service_fn(handler));
+///     lambda_runtime::run_concurrent(service).await
+/// }
+/// ```
+#[derive(Clone)]
+pub struct PowertoolsLayer {
+    inner: InvocationLayer,
+}
+
+impl fmt::Debug for PowertoolsLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PowertoolsLayer")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl PowertoolsLayer {
+    /// A builder; every setting left unset falls back to the `POWERTOOLS_*` environment.
+    pub fn builder() -> PowertoolsLayerBuilder {
+        PowertoolsLayerBuilder::default()
+    }
+
+    /// The invocation layer underneath, with the utilities' hooks.
+    pub fn invocation_layer(&self) -> &InvocationLayer {
+        &self.inner
+    }
+}
+
+impl<S> Layer<S> for PowertoolsLayer {
+    type Service = InvocationService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        self.inner.layer(inner)
+    }
+}
+
+/// Builds a [`PowertoolsLayer`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct PowertoolsLayerBuilder {
+    #[cfg(feature = "logger")]
+    pub(crate) logger: Option<powertools_logger::Logger>,
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<powertools_metrics::Metrics>,
+    #[cfg(feature = "tracer")]
+    pub(crate) tracer: Option<powertools_tracer::Tracer>,
+    pub(crate) handler_name: Option<String>,
+    pub(crate) service: Option<String>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) correlation_id_path: Option<String>,
+    pub(crate) log_event: Option<bool>,
+    pub(crate) capture_cold_start_metric: Option<bool>,
+    pub(crate) capture_response: Option<bool>,
+    pub(crate) capture_error: Option<bool>,
+    pub(crate) install_subscriber: Option<bool>,
+}
+
+impl PowertoolsLayerBuilder {
+    /// The handler's name: the tracer's `## <name>` subsegment (default `handler`).
+    pub fn handler_name(mut self, name: impl Into<String>) -> Self {
+        self.handler_name = Some(name.into());
+        self
+    }
+
+    /// The service name (default `POWERTOOLS_SERVICE_NAME`, else `service_undefined`).
+    pub fn service(mut self, service: impl Into<String>) -> Self {
+        self.service = Some(service.into());
+        self
+    }
+
+    /// The EMF namespace (default `POWERTOOLS_METRICS_NAMESPACE`; one of them is required when
+    /// the `metrics` feature is on).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Where the correlation id is in the event: a dotted path such as
+    /// `requestContext.requestId`, or one of the built-in names `API_GATEWAY_REST`,
+    /// `API_GATEWAY_HTTP`, `LAMBDA_FUNCTION_URL`, `APPLICATION_LOAD_BALANCER`, `EVENT_BRIDGE`.
+    pub fn correlation_id_path(mut self, path: impl Into<String>) -> Self {
+        self.correlation_id_path = Some(path.into());
+        self
+    }
+
+    /// Log every incoming event (default `POWERTOOLS_LOGGER_LOG_EVENT`, else off: events carry
+    /// secrets).
+    pub fn log_event(mut self, on: bool) -> Self {
+        self.log_event = Some(on);
+        self
+    }
+
+    /// Emit the ColdStart metric on cold invocations (default on).
+    pub fn capture_cold_start_metric(mut self, on: bool) -> Self {
+        self.capture_cold_start_metric = Some(on);
+        self
+    }
+
+    /// Record the handler's response as subsegment metadata (default
+    /// `POWERTOOLS_TRACER_CAPTURE_RESPONSE`, else on).
+    pub fn capture_response(mut self, on: bool) -> Self {
+        self.capture_response = Some(on);
+        self
+    }
+
+    /// Record the handler's error as subsegment metadata (default
+    /// `POWERTOOLS_TRACER_CAPTURE_ERROR`, else on).
+    pub fn capture_error(mut self, on: bool) -> Self {
+        self.capture_error = Some(on);
+        self
+    }
+
+    /// Whether `build` installs the global `tracing` subscriber (logger and tracer layers) when
+    /// none is installed yet (default true). Turn it off to compose your own subscriber from
+    /// the logger's and tracer's layers.
+    pub fn install_subscriber(mut self, on: bool) -> Self {
+        self.install_subscriber = Some(on);
+        self
+    }
+
+    /// Uses this logger instead of one built from the settings above (`service`, `log_event`;
+    /// `correlation_id_path` still applies).
+    ///
+    /// ```
+    /// use powertools::PowertoolsLayer;
+    /// use powertools::logger::{Logger, MemorySink};
+    ///
+    /// let lines = MemorySink::new();
+    /// let layer = PowertoolsLayer::builder()
+    ///     .namespace("Shop")
+    ///     .logger(Logger::new().service("cart").sink(lines.clone()))
+    ///     .install_subscriber(false)
+    ///     .build()?;
+    /// # Ok::<(), powertools::ConfigError>(())
+    /// ```
+    #[cfg(feature = "logger")]
+    pub fn logger(mut self, logger: powertools_logger::Logger) -> Self {
+        self.logger = Some(logger);
+        self
+    }
+
+    /// Uses this metrics handle instead of one built from the settings above (`service`,
+    /// `namespace`, `capture_cold_start_metric`).
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, metrics: powertools_metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Uses this tracer instead of one built from the settings above (`service`,
+    /// `capture_response`, `capture_error`).
+    #[cfg(feature = "tracer")]
+    pub fn tracer(mut self, tracer: powertools_tracer::Tracer) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
+    /// Builds the layer (and installs the subscriber, see
+    /// [`install_subscriber`](Self::install_subscriber)).
+    ///
+    /// # Errors
+    /// [`ConfigError::Metrics`] when no namespace is set here or in
+    /// `POWERTOOLS_METRICS_NAMESPACE` (or it is invalid); [`ConfigError::Logger`] for a
+    /// malformed correlation id path.
+    pub fn build(self) -> Result<PowertoolsLayer, ConfigError> {
+        crate::assemble::assemble(self, false)
+    }
+
+    /// Like [`build`](Self::build), but a part that cannot be configured is left out with one
+    /// error line instead of failing (what `#[handler]` does: it has no `main` to fail from).
+    pub(crate) fn build_lenient(self) -> PowertoolsLayer {
+        let handler_name = self.handler_name.clone();
+        crate::assemble::assemble(self, true).unwrap_or_else(|_| PowertoolsLayer {
+            inner: InvocationLayer::new()
+                .handler_name(handler_name.unwrap_or_else(|| "handler".to_owned())),
+        })
+    }
+}
+
+impl PowertoolsLayer {
+    pub(crate) fn from_invocation_layer(inner: InvocationLayer) -> Self {
+        Self { inner }
+    }
+}

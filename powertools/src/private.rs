@@ -1,0 +1,83 @@
+//! What the `#[handler]` expansion calls. Not a public API: names here may change in any release.
+
+use std::future::Future;
+use std::sync::LazyLock;
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use tower::{Layer, Service};
+
+pub use lambda_runtime;
+
+use crate::{PowertoolsLayer, PowertoolsLayerBuilder};
+
+/// The layer a `#[handler]` builds on its first invocation.
+pub struct MacroLayer {
+    layer: PowertoolsLayer,
+}
+
+impl MacroLayer {
+    /// Builds the layer from the attribute's settings and installs the subscriber. A
+    /// configuration error (say, no metrics namespace anywhere) is written as one error line and
+    /// the toolkit carries on without the part that could not be configured.
+    pub fn new(builder: PowertoolsLayerBuilder) -> Self {
+        Self {
+            layer: builder.build_lenient(),
+        }
+    }
+}
+
+/// Runs one invocation of `handler` inside the layer, or runs it directly when an outer
+/// layer (a hand-composed `PowertoolsLayer`, `powertools::testing`) already opened the
+/// invocation: wrapping twice would write everything twice.
+pub async fn invoke<Req, F, Fut, R, E>(
+    layer: &LazyLock<MacroLayer>,
+    request: Req,
+    mut handler: F,
+) -> Result<R, E>
+where
+    F: FnMut(Req) -> Fut,
+    powertools_core::layer::InvocationService<tower::util::ServiceFn<F>>:
+        Service<Req, Response = R, Error = E>,
+    Fut: Future<Output = Result<R, E>>,
+{
+    if powertools_core::Invocation::with_current(|_| ()).is_some() {
+        return handler(request).await;
+    }
+    let mut service = layer.layer.layer(service_fn(handler));
+    service.call(request).await
+}
+
+/// `main` for a `LambdaEvent` handler: `lambda_runtime::run_concurrent` (sequential unless
+/// `AWS_LAMBDA_MAX_CONCURRENCY` > 1).
+pub async fn run<F, T, R, Fut, E>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(LambdaEvent<T>) -> Fut + Clone + Send + 'static,
+    T: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+    E: Into<lambda_runtime::Diagnostic> + std::fmt::Debug + Send + 'static,
+{
+    lambda_runtime::run_concurrent(service_fn(handler)).await
+}
+
+/// `main` for a `lambda_http` handler: `lambda_http::run_concurrent`.
+#[cfg(feature = "http")]
+pub async fn run_http<F, R, Fut, E>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(lambda_http::Request) -> Fut + Clone + Send + 'static,
+    R: lambda_http::IntoResponse + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+    E: Into<lambda_runtime::Diagnostic> + std::fmt::Debug + Send + 'static,
+{
+    lambda_http::run_concurrent(service_fn(handler)).await
+}
+
+/// Runs `main`'s future on a multi-threaded Tokio runtime.
+pub fn tokio_main<F: Future<Output = Result<(), lambda_runtime::Error>>>(
+    future: F,
+) -> Result<(), lambda_runtime::Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}

@@ -1,0 +1,9 @@
+use lambda_runtime::{Error, LambdaEvent};
+use serde_json::Value;
+
+#[powertools::handler(namespace = "Airline$Bookings")]
+async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+    Ok(event.payload)
+}
+
+fn main() {}
