@@ -347,8 +347,18 @@ impl<R, E> TestInvocation<R, E> {
             .collect()
     }
 
-    /// The first X-Ray document named `name` (e.g. `## handler`).
+    /// The first subsegment named `name` (e.g. `## handler`), among the documents sent and
+    /// the subsegments nested in them.
     pub fn subsegment(&self, name: &str) -> Option<&Value> {
-        self.traces.iter().find(|d| d["name"] == name)
+        fn find<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
+            if doc["name"] == name {
+                return Some(doc);
+            }
+            doc["subsegments"]
+                .as_array()?
+                .iter()
+                .find_map(|child| find(child, name))
+        }
+        self.traces.iter().find_map(|doc| find(doc, name))
     }
 }
