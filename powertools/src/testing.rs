@@ -1,4 +1,4 @@
-//! Run a handler inside [`PowertoolsLayer`](crate::PowertoolsLayer) in a plain `#[tokio::test]`,
+//! Run a handler inside [`PowertoolsLayer`] in a plain `#[tokio::test]`,
 //! with a fake Lambda context, and get back what CloudWatch Logs, CloudWatch metrics and X-Ray
 //! would have received, as JSON values to assert on.
 //!
