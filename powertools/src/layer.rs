@@ -215,6 +215,28 @@ impl PowertoolsLayerBuilder {
         crate::assemble::assemble(self, false)
     }
 
+    /// Builds the layer and the `tracing` subscriber it would install (the logger's and the
+    /// tracer's layers on a `Registry`), installing nothing: set the subscriber yourself, e.g.
+    /// per thread with `tracing::dispatcher::with_default`.
+    ///
+    /// ```
+    /// use powertools::PowertoolsLayer;
+    ///
+    /// let (layer, subscriber) = PowertoolsLayer::builder().namespace("Shop").build_with_subscriber()?;
+    /// tracing::dispatcher::with_default(&subscriber, || tracing::info!("through the logger"));
+    /// # let _ = layer;
+    /// # Ok::<(), powertools::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`build`](Self::build).
+    pub fn build_with_subscriber(
+        self,
+    ) -> Result<(PowertoolsLayer, tracing::Dispatch), ConfigError> {
+        let assembled = crate::assemble::assemble_parts(self, false)?;
+        Ok((assembled.layer, assembled.dispatch))
+    }
+
     /// Like [`build`](Self::build), but a part that cannot be configured is left out with one
     /// error line instead of failing (what `#[handler]` does: it has no `main` to fail from).
     pub(crate) fn build_lenient(self) -> PowertoolsLayer {

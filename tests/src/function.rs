@@ -22,25 +22,30 @@ pub const FUNCTION_NAME: &str = "powertools-demo";
 /// Uses the same target directory as the tests; run the tests with `cargo nextest` (as the
 /// README's test command does), which does not hold the build lock while tests run.
 pub fn workspace_binary(package: &str) -> PathBuf {
+    package_binary(package, package)
+}
+
+/// Like [`workspace_binary`], for a binary `bin` of `package` named differently.
+pub fn package_binary(package: &str, bin: &str) -> PathBuf {
     static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
     let mut built = BUILT
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(p) = built.get(package) {
+    if let Some(p) = built.get(bin) {
         return p.clone();
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let root = workspace_root();
     let status = std::process::Command::new(cargo)
         .current_dir(&root)
-        .args(["build", "--quiet", "--package", package, "--bin", package])
+        .args(["build", "--quiet", "--package", package, "--bin", bin])
         .status()
         .expect("cargo runs");
-    assert!(status.success(), "building {package} failed");
+    assert!(status.success(), "building {package}/{bin} failed");
     let target =
         std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
-    let path = target.join("debug").join(package);
-    built.insert(package.to_owned(), path.clone());
+    let path = target.join("debug").join(bin);
+    built.insert(bin.to_owned(), path.clone());
     path
 }
 
@@ -71,6 +76,39 @@ pub struct FunctionHarness {
     binary: PathBuf,
     env: Vec<(String, String)>,
     remove: Vec<String>,
+    stdout: StdoutMode,
+    observer: Option<Arc<dyn Observer>>,
+}
+
+/// How the function's stdout is connected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StdoutMode {
+    /// A pipe the harness reads (the default).
+    #[default]
+    Piped,
+    /// Closed before the function starts (`exec binary >&-`).
+    Closed,
+    /// A pipe whose read end the harness closes as soon as the function started: every write
+    /// fails with a broken pipe.
+    BrokenPipe,
+}
+
+/// Receives stdout lines and X-Ray datagrams as they arrive, instead of the harness keeping
+/// them: for runs too long to keep everything in memory. Stderr is still captured.
+pub trait Observer: Send + Sync + 'static {
+    /// One stdout line, without its newline.
+    fn stdout_line(&self, line: &str);
+    /// One datagram received by the X-Ray daemon socket.
+    fn datagram(&self, datagram: &[u8]);
+}
+
+impl<T: Observer + ?Sized> Observer for Arc<T> {
+    fn stdout_line(&self, line: &str) {
+        (**self).stdout_line(line);
+    }
+    fn datagram(&self, datagram: &[u8]) {
+        (**self).datagram(datagram);
+    }
 }
 
 impl FunctionHarness {
@@ -99,7 +137,21 @@ impl FunctionHarness {
             binary: binary.into(),
             env,
             remove: Vec::new(),
+            stdout: StdoutMode::Piped,
+            observer: None,
         }
+    }
+
+    /// Connects the function's stdout as `mode` says (default [`StdoutMode::Piped`]).
+    pub fn stdout(mut self, mode: StdoutMode) -> Self {
+        self.stdout = mode;
+        self
+    }
+
+    /// Hands stdout lines and datagrams to `observer` instead of capturing them.
+    pub fn observe(mut self, observer: impl Observer) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
     }
 
     /// Sets (or overrides) an environment variable of the function.
@@ -124,7 +176,13 @@ impl FunctionHarness {
         let daemon_addr = daemon.local_addr().expect("udp addr").to_string();
         let captured = Arc::new(Mutex::new(Captured::default()));
 
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = if self.stdout == StdoutMode::Closed {
+            let mut sh = Command::new("/bin/sh");
+            sh.args(["-c", "exec \"$0\" >&-"]).arg(&self.binary);
+            sh
+        } else {
+            Command::new(&self.binary)
+        };
         cmd.env_clear();
         for key in ["PATH", "HOME", "RUST_BACKTRACE", "LLVM_PROFILE_FILE"] {
             if let Ok(v) = std::env::var(key) {
@@ -149,10 +207,19 @@ impl FunctionHarness {
 
         let stdout = child.stdout.take().expect("piped stdout");
         let c = Arc::clone(&captured);
+        let observer = self.observer.clone();
+        let broken = self.stdout == StdoutMode::BrokenPipe;
         let stdout_task = tokio::spawn(async move {
+            if broken {
+                drop(stdout);
+                return;
+            }
             let mut lines = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                c.lock().expect("capture lock").push_stdout(line);
+                match &observer {
+                    Some(o) => o.stdout_line(&line),
+                    None => c.lock().expect("capture lock").push_stdout(line),
+                }
             }
         });
         let stderr = child.stderr.take().expect("piped stderr");
@@ -164,10 +231,14 @@ impl FunctionHarness {
             }
         });
         let c = Arc::clone(&captured);
+        let observer = self.observer;
         let udp_task = tokio::spawn(async move {
             let mut buf = vec![0u8; 65_536];
             while let Ok(n) = daemon.recv(&mut buf).await {
-                c.lock().expect("capture lock").push_datagram(&buf[..n]);
+                match &observer {
+                    Some(o) => o.datagram(&buf[..n]),
+                    None => c.lock().expect("capture lock").push_datagram(&buf[..n]),
+                }
             }
         });
         RunningFunction {
@@ -227,6 +298,11 @@ impl RunningFunction {
         outcomes
     }
 
+    /// The function's process id (while it runs).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Whether the process is still running (it should survive failing invocations).
     pub fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -256,6 +332,22 @@ impl RunningFunction {
         for t in self.tasks.drain(..2) {
             let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
         }
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.captured.lock().expect("capture lock").clone()
+    }
+
+    /// Kills the function now (if it is still running) and returns what it wrote and sent
+    /// until then: output already in the pipe or the daemon socket is not lost.
+    pub async fn kill(mut self) -> Captured {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+        for t in self.tasks.drain(..2) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+        }
+        // Datagrams already in the socket buffer are read by the still running UDP task.
+        tokio::time::sleep(Duration::from_millis(150)).await;
         for t in &self.tasks {
             t.abort();
         }

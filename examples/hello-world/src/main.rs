@@ -24,6 +24,11 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     let payload = event.payload;
     let name = payload["name"].as_str().unwrap_or("world");
     tracing::info!(name, "greeting requested");
+    // Recorded before anything can fail: flushed on `Err` and on panic too.
+    let metrics = powertools::metrics::current();
+    metrics.add_metric("Requests", Unit::Count, 1.0)?;
+    // Metadata is not a dimension: searchable in the EMF line, free in CloudWatch metrics.
+    metrics.add_metadata("request_id", event.context.request_id.as_str())?;
 
     let in_flight = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
     if let Some(ms) = payload["sleep_ms"].as_u64() {
@@ -37,7 +42,7 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     assert!(payload["panic"] != true, "the handler panicked on purpose");
 
     let greeting = greet(name).await;
-    powertools::metrics::current().add_metric("Greetings", Unit::Count, 1.0)?;
+    metrics.add_metric("Greetings", Unit::Count, 1.0)?;
 
     // The invocation in progress, found after an await, as any code below the handler would.
     let seen = Invocation::current().map(|i| {
@@ -92,6 +97,7 @@ mod tests {
             .await;
 
         assert!(run.result.is_err());
+        assert_eq!(run.metric_values("Requests"), vec![1.0], "flushed on Err");
         assert!(run.metric_values("Greetings").is_empty());
         assert_eq!(run.subsegment("## handler").unwrap()["error"], true);
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 /// Where the EMF schema lives (one place, should it move into the repository).
 pub fn schema_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs/emf.schema.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/specs/emf.schema.json")
 }
 
 /// The EMF schema, parsed.

@@ -25,7 +25,7 @@ pub fn header(sampled: &str) -> String {
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/specs/xray-segment.schema.json");
+            .join("../tests/data/specs/xray-segment.schema.json");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let schema: Value = serde_json::from_str(&text).expect("schema is JSON");

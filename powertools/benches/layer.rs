@@ -1,0 +1,149 @@
+//! What `PowertoolsLayer` adds to one invocation, in process: the same handler called bare and
+//! through the layer, with one log line, one metric and one span — the lines written to a pipe
+//! (as Lambda's stdout is), the subsegments sent over UDP to a socket on loopback.
+//! Also the toolkit's cold-start initialisation (building the layer from the environment).
+//!
+//! `cargo bench -p powertools --bench layer`
+
+use std::io::Write;
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use lambda_runtime::{Context, LambdaEvent, service_fn};
+use powertools::PowertoolsLayer;
+use powertools::logger::{LogSink, Logger};
+use powertools::metrics::{Metrics, Unit, WriterSink};
+use powertools::tracer::{DaemonAddress, Tracer};
+use serde_json::{Value, json};
+use tower::{Layer, Service};
+
+/// Lines into a pipe drained by `cat > /dev/null`, like Lambda's stdout.
+struct PipeSink(Mutex<std::process::ChildStdin>);
+
+impl LogSink for PipeSink {
+    fn write_line(&self, line: &[u8]) {
+        let _ = self.0.lock().unwrap().write_all(line);
+    }
+}
+
+fn drain() -> std::process::ChildStdin {
+    Command::new("sh")
+        .args(["-c", "cat > /dev/null"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("sh")
+        .stdin
+        .take()
+        .unwrap()
+}
+
+async fn handler(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    let id = event.payload["id"].as_u64().unwrap_or_default();
+    step(id);
+    powertools::metrics::current().add_metric("Handled", Unit::Count, 1.0)?;
+    Ok(json!({ "id": id, "ok": true }))
+}
+
+#[tracing::instrument]
+fn step(id: u64) {
+    tracing::info!(id, "handled");
+}
+
+async fn bare(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    let id = event.payload["id"].as_u64().unwrap_or_default();
+    Ok(json!({ "id": id, "ok": true }))
+}
+
+fn event(n: u64) -> LambdaEvent<Value> {
+    let mut context = Context::default();
+    context.request_id = format!("req-{n}");
+    context.xray_trace_id = Some(
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".to_owned(),
+    );
+    context.deadline = 4_102_444_800_000;
+    LambdaEvent::new(json!({ "id": n }), context)
+}
+
+fn invocation(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let daemon = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address: DaemonAddress = daemon.local_addr().unwrap().to_string().parse().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = vec![0; 65_536];
+        while daemon.recv(&mut buf).is_ok() {}
+    });
+    let (layer, subscriber) = PowertoolsLayer::builder()
+        .logger(
+            Logger::new()
+                .service("bench")
+                .sink(PipeSink(Mutex::new(drain()))),
+        )
+        .metrics(
+            Metrics::builder()
+                .namespace("Bench")
+                .service("bench")
+                .sink(WriterSink::new(drain()))
+                .build()
+                .unwrap(),
+        )
+        .tracer(
+            Tracer::builder()
+                .service("bench")
+                .enabled(true)
+                .daemon_address(address)
+                .build(),
+        )
+        .build_with_subscriber()
+        .unwrap();
+    let mut wrapped = layer.layer(service_fn(handler));
+    let mut plain = service_fn(bare);
+
+    let mut group = c.benchmark_group("invocation");
+    group.bench_function("bare handler", |b| {
+        let mut n = 0;
+        b.iter(|| {
+            n += 1;
+            rt.block_on(plain.call(event(n))).unwrap()
+        });
+    });
+    tracing::dispatcher::with_default(&subscriber, || {
+        group.bench_function("PowertoolsLayer (log, metric, span, subsegment)", |b| {
+            let mut n = 0;
+            b.iter(|| {
+                n += 1;
+                rt.block_on(wrapped.call(event(n))).unwrap()
+            });
+        });
+    });
+    group.finish();
+}
+
+fn initialisation(c: &mut Criterion) {
+    c.bench_function("PowertoolsLayer::build (cold-start init)", |b| {
+        b.iter(|| {
+            let metrics = Metrics::builder()
+                .namespace("Bench")
+                .service("bench")
+                .build();
+            PowertoolsLayer::builder()
+                .service("bench")
+                .metrics(metrics.unwrap())
+                .install_subscriber(false)
+                .build()
+                .unwrap()
+        });
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(5));
+    targets = invocation, initialisation
+}
+criterion_main!(benches);
