@@ -17,6 +17,16 @@ use crate::format::{LineInput, Message, with_scratch};
 /// The fields of a span, rendered once, kept in the span's extensions.
 struct SpanFields(Vec<(&'static str, Vec<u8>)>);
 
+/// The fields of `lambda_runtime`'s own span around each invocation (`requestId`,
+/// `xrayTraceId`): only written on lines outside our invocation scope (the runtime's report of
+/// a failed invocation), which would otherwise carry no request id at all. Inside the scope the
+/// lines already have `function_request_id` and `xray_trace_id`.
+struct RuntimeSpanFields(Vec<(&'static str, Vec<u8>)>);
+
+fn is_runtime_span(metadata: &tracing::Metadata<'_>) -> bool {
+    metadata.target().starts_with("lambda_runtime")
+}
+
 /// A [`tracing_subscriber::Layer`] writing each event as one Powertools JSON line.
 ///
 /// Keys, in order: `level, location, message, timestamp, service, [sampling_rate], cold_start,
@@ -53,7 +63,12 @@ where
         attrs.record(&mut SpanVisitor {
             fields: &mut fields,
         });
-        if !fields.is_empty() {
+        if fields.is_empty() {
+            return;
+        }
+        if is_runtime_span(attrs.metadata()) {
+            span.extensions_mut().insert(RuntimeSpanFields(fields));
+        } else {
             span.extensions_mut().insert(SpanFields(fields));
         }
     }
@@ -61,6 +76,12 @@ where
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
+        if is_runtime_span(span.metadata()) {
+            if let Some(RuntimeSpanFields(fields)) = extensions.get_mut::<RuntimeSpanFields>() {
+                values.record(&mut SpanVisitor { fields });
+            }
+            return;
+        }
         if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
             values.record(&mut SpanVisitor { fields });
             return;
@@ -97,9 +118,19 @@ where
             // The event's `message` is the message, not a member: it shadows nothing.
             let has_field = |name: &str| name != "message" && own_fields.field(name).is_some();
             if let Some(scope) = ctx.event_scope(event) {
+                let mut in_invocation = None;
                 for span in scope.from_root() {
                     let extensions = span.extensions();
-                    let Some(SpanFields(fields)) = extensions.get::<SpanFields>() else {
+                    let fields = if let Some(SpanFields(fields)) = extensions.get::<SpanFields>() {
+                        fields
+                    } else if let Some(RuntimeSpanFields(fields)) = extensions.get() {
+                        if *in_invocation.get_or_insert_with(|| {
+                            powertools_core::Invocation::with_current(|_| ()).is_some()
+                        }) {
+                            continue;
+                        }
+                        fields
+                    } else {
                         continue;
                     };
                     for (name, value) in fields {

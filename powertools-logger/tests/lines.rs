@@ -172,6 +172,47 @@ fn span_fields_are_included_and_event_fields_win() {
 }
 
 #[test]
+fn runtime_span_and_tracer_control_fields_are_not_log_keys() {
+    let (logger, sink) = logger(&[]);
+    let (dispatch, _hook) = install(logger);
+    tracing::dispatcher::with_default(&dispatch, || {
+        // What `lambda_runtime` opens around every invocation.
+        let runtime = tracing::info_span!(
+            target: "lambda_runtime::layers::trace",
+            "Lambda runtime invoke",
+            requestId = "r-1",
+            xrayTraceId = "Root=1-x"
+        );
+        let _r = runtime.enter();
+        lambda_invocation().sync_scope(|| {
+            let step = tracing::info_span!(
+                "step",
+                xray.name = "custom",
+                xray.annotation.kind = "a",
+                kept = 1
+            );
+            let _s = step.enter();
+            tracing::info!("inside");
+        });
+        tracing::error!("user handler panicked");
+    });
+    let line = json(&sink.lines()[0]);
+    assert_eq!(line["kept"], 1);
+    for key in [
+        "requestId",
+        "xrayTraceId",
+        "xray.name",
+        "xray.annotation.kind",
+    ] {
+        assert!(line.get(key).is_none(), "{key} in {line}");
+    }
+    // Outside our invocation scope (the runtime reporting a failed invocation), the runtime's
+    // request id is the only correlation the line can have: kept.
+    let report = json(&sink.lines()[1]);
+    assert_eq!(report["requestId"], "r-1", "{report}");
+}
+
+#[test]
 fn reserved_keys_cannot_be_forged() {
     let (logger, sink) = logger(&[("POWERTOOLS_SERVICE_NAME", "real")]);
     let (dispatch, _hook) = install(logger);

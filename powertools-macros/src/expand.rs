@@ -93,20 +93,26 @@ pub fn expand(args: &HandlerArgs, f: &ItemFn) -> syn::Result<TokenStream> {
         opt_bool("capture_error", args.capture_error.as_ref()),
     ];
     let private = quote!(::powertools::__private);
+    // Next to the handler (not inside it) so that the generated `main` can build it before the
+    // first invocation: the subscriber is then in place for everything the runtime logs.
+    let layer = format_ident!("__powertools_layer_{}", ident);
     let mut out = quote_spanned! {sig.span()=>
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #layer: ::std::sync::LazyLock<#private::MacroLayer> =
+            ::std::sync::LazyLock::new(|| {
+                #private::MacroLayer::new(
+                    ::powertools::PowertoolsLayer::builder()
+                        .handler_name(#handler_name)
+                        #(#builder_calls)*
+                )
+            });
+
         #(#attrs)*
         #vis async fn #ident(__powertools_request: #arg_ty) #output {
             async fn __powertools_handler(#arg_pat: #arg_ty) #output #block
 
-            static __POWERTOOLS_LAYER: ::std::sync::LazyLock<#private::MacroLayer> =
-                ::std::sync::LazyLock::new(|| {
-                    #private::MacroLayer::new(
-                        ::powertools::PowertoolsLayer::builder()
-                            .handler_name(#handler_name)
-                            #(#builder_calls)*
-                    )
-                });
-            #private::invoke(&__POWERTOOLS_LAYER, __powertools_request, __powertools_handler).await
+            #private::invoke(&#layer, __powertools_request, __powertools_handler).await
         }
     };
     if args.main {
@@ -118,6 +124,7 @@ pub fn expand(args: &HandlerArgs, f: &ItemFn) -> syn::Result<TokenStream> {
         out.extend(quote! {
             fn main() -> ::std::result::Result<(), #private::lambda_runtime::Error> {
                 #private::tokio_main(async {
+                    ::std::sync::LazyLock::force(&#layer);
                     #run(#ident).await
                 })
             }

@@ -240,7 +240,7 @@ async fn concurrent_invocations_are_attributed_to_their_own_request_and_trace() 
     assert_eq!(out.emf_with_metric("ColdStart").len(), 1);
     // Every log line belongs to one of the requests: ours carry `function_request_id`; the
     // runtime's own report of a failed invocation (written after our scope ended, through the
-    // same logger) carries its `requestId`.
+    // same logger) carries the `requestId` of the runtime's span.
     let ids: Vec<&str> = events.iter().map(|e| e.request_id.as_str()).collect();
     for line in &out.logs {
         let id = line["function_request_id"]

@@ -192,9 +192,13 @@ pub(crate) struct SpanVisitor<'a> {
 
 impl SpanVisitor<'_> {
     fn put(&mut self, field: &Field, write: impl FnOnce(&mut Vec<u8>)) {
+        let name = field.name();
+        // `xray.*` fields steer the tracer (subsegment name, annotations, opt-out): not log keys.
+        if name.starts_with("xray.") {
+            return;
+        }
         let mut value = Vec::new();
         write(&mut value);
-        let name = field.name();
         match self.fields.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
             None => self.fields.push((name, value)),

@@ -14,8 +14,10 @@ const BAR_WIDTH: usize = 40;
 /// progress, then complete) are shown once, complete.
 pub fn render_waterfall(documents: &[&Value], root_parent: Option<&str>, style: Style) -> String {
     let mut nodes: Vec<&Value> = Vec::new();
+    // Subsegments embedded in another document carry no `parent_id`: their parent draws them.
+    let mut embedded: Vec<&str> = Vec::new();
     for doc in documents {
-        collect(doc, &mut nodes);
+        collect(doc, &mut nodes, &mut embedded, false);
     }
     // Keep the last document per id (complete beats in-progress).
     let mut unique: Vec<&Value> = Vec::new();
@@ -47,7 +49,9 @@ pub fn render_waterfall(documents: &[&Value], root_parent: Option<&str>, style: 
         .copied()
         .filter(|n| {
             let p = n["parent_id"].as_str();
-            p.is_none() || p == root_parent || !ids.contains(&p.unwrap_or_default())
+            let is_embedded = n["id"].as_str().is_some_and(|id| embedded.contains(&id));
+            !is_embedded
+                && (p.is_none() || p == root_parent || !ids.contains(&p.unwrap_or_default()))
         })
         .collect();
     for r in roots {
@@ -56,10 +60,18 @@ pub fn render_waterfall(documents: &[&Value], root_parent: Option<&str>, style: 
     out
 }
 
-fn collect<'a>(doc: &'a Value, into: &mut Vec<&'a Value>) {
+fn collect<'a>(
+    doc: &'a Value,
+    into: &mut Vec<&'a Value>,
+    embedded: &mut Vec<&'a str>,
+    is_child: bool,
+) {
     into.push(doc);
+    if is_child && let Some(id) = doc["id"].as_str() {
+        embedded.push(id);
+    }
     for child in doc["subsegments"].as_array().into_iter().flatten() {
-        collect(child, into);
+        collect(child, into, embedded, true);
     }
 }
 
@@ -158,5 +170,20 @@ mod tests {
                 && lines[1].contains("5.000 ms")
                 && lines[1].contains("fault")
         );
+    }
+
+    #[test]
+    fn embedded_subsegments_are_drawn_under_their_parent_only() {
+        let handler = json!({"id": "aaaaaaaaaaaaaaaa", "parent_id": "ffffffffffffffff", "name": "## handler",
+            "start_time": 100.0, "end_time": 100.010,
+            "subsegments": [{"id": "cccccccccccccccc", "name": "greet", "start_time": 100.001, "end_time": 100.004}]});
+        let text = render_waterfall(
+            &[&handler],
+            Some("ffffffffffffffff"),
+            Style { color: false },
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[1].contains("  greet"), "{text}");
     }
 }
