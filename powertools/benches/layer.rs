@@ -29,6 +29,21 @@ impl LogSink for PipeSink {
     }
 }
 
+/// Discards lines: what the layer costs in CPU alone, without the write.
+struct Discard;
+
+impl LogSink for Discard {
+    fn write_line(&self, line: &[u8]) {
+        std::hint::black_box(line);
+    }
+}
+
+impl powertools::tracer::emitter::Emitter for Discard {
+    fn emit(&self, datagram: &[u8]) {
+        std::hint::black_box(datagram);
+    }
+}
+
 fn drain() -> std::process::ChildStdin {
     Command::new("sh")
         .args(["-c", "cat > /dev/null"])
@@ -103,6 +118,26 @@ fn invocation(c: &mut Criterion) {
         .unwrap();
     let mut wrapped = layer.layer(service_fn(handler));
     let mut plain = service_fn(bare);
+    let (cpu_layer, cpu_subscriber) = PowertoolsLayer::builder()
+        .logger(Logger::new().service("bench").sink(Discard))
+        .metrics(
+            Metrics::builder()
+                .namespace("Bench")
+                .service("bench")
+                .sink(WriterSink::new(std::io::sink()))
+                .build()
+                .unwrap(),
+        )
+        .tracer(
+            Tracer::builder()
+                .service("bench")
+                .enabled(true)
+                .emitter(Discard)
+                .build(),
+        )
+        .build_with_subscriber()
+        .unwrap();
+    let mut cpu_only = cpu_layer.layer(service_fn(handler));
 
     let mut group = c.benchmark_group("invocation");
     group.bench_function("bare handler", |b| {
@@ -118,6 +153,15 @@ fn invocation(c: &mut Criterion) {
             b.iter(|| {
                 n += 1;
                 rt.block_on(wrapped.call(event(n))).unwrap()
+            });
+        });
+    });
+    tracing::dispatcher::with_default(&cpu_subscriber, || {
+        group.bench_function("PowertoolsLayer, output discarded (CPU only)", |b| {
+            let mut n = 0;
+            b.iter(|| {
+                n += 1;
+                rt.block_on(cpu_only.call(event(n))).unwrap()
             });
         });
     });
