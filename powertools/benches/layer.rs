@@ -4,6 +4,7 @@
 //! Also the toolkit's cold-start initialisation (building the layer from the environment).
 //!
 //! `cargo bench -p powertools --bench layer`
+#![allow(missing_docs)] // `criterion_group!` generates undocumented functions
 
 use std::io::Write;
 use std::net::UdpSocket;

@@ -5,6 +5,7 @@
 //! received). The overhead is the difference of the medians.
 //!
 //! `cargo bench -p powertools-e2e --bench overhead` (builds the two binaries in release mode).
+#![allow(missing_docs)] // `criterion_group!` generates undocumented functions
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
