@@ -117,6 +117,21 @@ where
             let own_fields = event.metadata().fields();
             // The event's `message` is the message, not a member: it shadows nothing.
             let has_field = |name: &str| name != "message" && own_fields.field(name).is_some();
+            // Whether a span of the event's scope, up to (not including) the span `outer`, has a
+            // field `name`: a name is written once, the innermost value winning.
+            let in_spans = |name: &str, outer: Option<&Id>| {
+                ctx.event_scope(event)
+                    .into_iter()
+                    .flatten()
+                    .take_while(|span| Some(&span.id()) != outer)
+                    .any(|span| {
+                        span.extensions()
+                            .get::<SpanFields>()
+                            .is_some_and(|f| f.0.iter().any(|(n, _)| *n == name))
+                    })
+            };
+            // Appended keys give way to the event's fields and to span fields.
+            let shadows_appended = |name: &str| has_field(name) || in_spans(name, None);
             if let Some(scope) = ctx.event_scope(event) {
                 let mut in_invocation = None;
                 for span in scope.from_root() {
@@ -133,8 +148,9 @@ where
                     } else {
                         continue;
                     };
+                    let id = span.id();
                     for (name, value) in fields {
-                        if !has_field(name) {
+                        if !has_field(name) && !in_spans(name, Some(&id)) {
                             write_user_key(&mut scratch.spans, name);
                             scratch.spans.extend_from_slice(value);
                         }
@@ -150,7 +166,7 @@ where
                 location: None,
                 message: Message::Text(&message),
                 timestamp,
-                has_field: &has_field,
+                has_field: &shadows_appended,
             };
             let emitted =
                 Invocation::with_current(|inv| self.emitter.emit(scratch, &input, Some(inv)));

@@ -172,6 +172,54 @@ fn span_fields_are_included_and_event_fields_win() {
 }
 
 #[test]
+fn a_name_is_written_once_whoever_sets_it() {
+    let (logger, sink) = logger(&[]);
+    let (dispatch, _hook) = install(logger);
+    tracing::dispatcher::with_default(&dispatch, || {
+        Invocation::for_test("req-1").sync_scope(|| {
+            powertools_logger::append_key("order", "appended").unwrap();
+            powertools_logger::append_key("level", "appended").unwrap();
+            let outer = tracing::info_span!("outer", order = "outer", level = "outer", step = 1);
+            let _o = outer.enter();
+            let inner = tracing::info_span!("inner", order = "inner", step = 2);
+            let _i = inner.enter();
+            tracing::info!("span fields");
+            tracing::info!(order = "event", "event field");
+        });
+    });
+    let lines = sink.lines();
+    for raw in &lines {
+        let k = keys(raw);
+        for name in ["order", "step", "field_level"] {
+            assert_eq!(
+                k.iter().filter(|x| *x == name).count(),
+                1,
+                "{name} in {raw}"
+            );
+        }
+    }
+    let (first, second) = (json(&lines[0]), json(&lines[1]));
+    assert_eq!(first["order"], "inner", "the innermost span wins");
+    assert_eq!(first["step"], 2);
+    assert_eq!(
+        first["field_level"], "outer",
+        "a span field wins over an appended key"
+    );
+    assert_eq!(second["order"], "event", "the event wins");
+}
+
+#[test]
+fn a_message_framed_by_unicode_line_separators_stays_a_string() {
+    let (logger, sink) = logger(&[]);
+    let (dispatch, _hook) = install(logger);
+    let text = "\u{2028}{\"level\":\"ERROR\"}\u{2029}";
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!("{text}"));
+    let line = json(&sink.lines()[0]);
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["message"], text);
+}
+
+#[test]
 fn runtime_span_and_tracer_control_fields_are_not_log_keys() {
     let (logger, sink) = logger(&[]);
     let (dispatch, _hook) = install(logger);

@@ -514,6 +514,23 @@ fn explicit_timestamp_is_used() {
 }
 
 #[test]
+fn a_timestamp_at_the_end_of_time_is_kept_without_a_panic() {
+    let sink = CaptureSink::new();
+    let metrics = builder(&sink).build().unwrap();
+    // The latest time the platform represents: checking it against "now + 14 days" must not
+    // overflow.
+    let end = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64);
+    metrics.set_timestamp(end).unwrap();
+    metrics.add_metric("M", Unit::Count, 1.0).unwrap();
+    metrics.flush().unwrap();
+    assert_eq!(
+        checked(&sink)[0]["_aws"]["Timestamp"],
+        u64::MAX,
+        "saturated"
+    );
+}
+
+#[test]
 fn several_metrics_instances_keep_separate_documents() {
     let sink = CaptureSink::new();
     let a = builder(&sink).namespace("A").build().unwrap();

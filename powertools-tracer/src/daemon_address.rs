@@ -3,6 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// The `warn_once` key of every warning about the daemon (a malformed address, a socket that
+/// cannot be opened, a failed send): one line at most per process.
+pub(crate) const DAEMON_WARNING: &str = "powertools_tracer.daemon";
+
 /// The default daemon address, `127.0.0.1:2000`.
 pub const DEFAULT_DAEMON_ADDRESS: &str = powertools_core::config::DEFAULT_XRAY_DAEMON_ADDRESS;
 

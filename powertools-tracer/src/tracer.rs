@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use powertools_core::PowertoolsConfig;
-use powertools_core::warning::warn;
+use powertools_core::warning::warn_once;
 use tracing::level_filters::LevelFilter;
 
 use crate::emitter::{Emitter, UdpEmitter};
@@ -124,7 +124,11 @@ impl TracerBuilder {
         let daemon_address = match config.lambda.xray_daemon_address.as_deref() {
             None => DaemonAddress::default(),
             Some(raw) => raw.parse().unwrap_or_else(|e| {
-                warn("powertools_tracer", &format!("{e}; using 127.0.0.1:2000"));
+                warn_once(
+                    crate::daemon_address::DAEMON_WARNING,
+                    "powertools_tracer",
+                    &format!("{e}; using 127.0.0.1:2000"),
+                );
                 DaemonAddress::default()
             }),
         };

@@ -2,6 +2,8 @@
 
 use powertools_core::layer::InvocationLayer;
 use powertools_core::warning::warn;
+#[cfg(feature = "metrics")]
+use powertools_core::warning::warn_once;
 use tracing::Dispatch;
 #[allow(unused_imports)]
 use tracing_subscriber::layer::SubscriberExt;
@@ -9,6 +11,10 @@ use tracing_subscriber::layer::SubscriberExt;
 use crate::{ConfigError, PowertoolsLayer, PowertoolsLayerBuilder};
 
 const LOCATION: &str = "powertools";
+
+/// The `warn_once` key of the warning that metrics cannot be configured.
+#[cfg(feature = "metrics")]
+const METRICS_WARNING: &str = "powertools.metrics_config";
 
 /// The layer and the subscriber (logger and tracer layers) its output goes through.
 pub(crate) struct Assembled {
@@ -156,7 +162,10 @@ fn metrics_part(
             current_metrics::GLOBAL.get_or_init(|| metrics).clone(),
         )),
         Err(error) if lenient => {
-            warn(
+            // Same key as `current_metrics::global`: the handler's first `current()` call
+            // meets the same error, and one line says it.
+            warn_once(
+                METRICS_WARNING,
                 LOCATION,
                 &format!("{error}; metrics recorded by this function are not written"),
             );
@@ -244,7 +253,8 @@ pub(crate) mod current_metrics {
         GLOBAL.get_or_init(|| match Metrics::builder().build() {
             Ok(metrics) => metrics,
             Err(error) => {
-                powertools_core::warning::warn(
+                powertools_core::warning::warn_once(
+                    super::METRICS_WARNING,
                     super::LOCATION,
                     &format!("{error}; metrics recorded by this function are not written"),
                 );

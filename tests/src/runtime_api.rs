@@ -175,7 +175,10 @@ struct State {
     answered: Notify,
     init_error: Mutex<Option<Value>>,
     polls: AtomicU64,
+    on_answer: Mutex<Option<AnswerHook>>,
 }
+
+type AnswerHook = Arc<dyn Fn(&str, &Outcome) + Send + Sync>;
 
 /// A Lambda Runtime API on 127.0.0.1, on an ephemeral port.
 ///
@@ -282,6 +285,12 @@ impl LocalRuntimeApi {
         self.state.init_error.lock().expect("init lock").clone()
     }
 
+    /// Calls `hook` with each answer as it arrives, before the function gets its `202 Accepted`
+    /// (so a hook that stops the function stops it at the exact moment it answered).
+    pub fn on_answer(&self, hook: impl Fn(&str, &Outcome) + Send + Sync + 'static) {
+        *self.state.on_answer.lock().expect("hook lock") = Some(Arc::new(hook));
+    }
+
     /// How many `next` polls the function made (including the one waiting now).
     pub fn polls(&self) -> u64 {
         self.state.polls.load(Ordering::Relaxed)
@@ -374,6 +383,10 @@ async fn handle(
             },
             _ => return Ok(reply(StatusCode::NOT_FOUND, "not found")),
         };
+        let hook = state.on_answer.lock().expect("hook lock").clone();
+        if let Some(hook) = hook {
+            hook(id, &outcome);
+        }
         state
             .outcomes
             .lock()

@@ -49,6 +49,9 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// A `tower::Layer` that gives each invocation its [`Invocation`] scope and runs the hooks of the
 /// utilities around the handler.
 ///
+/// A malformed trace header from the runtime is reported by one warning line (the first time
+/// in the process) and the invocation runs untraced.
+///
 /// Cloning is cheap; the service it builds is `Clone` when the inner one is, so it works with
 /// `lambda_runtime::run_concurrent`.
 #[derive(Clone)]
@@ -154,6 +157,15 @@ impl Shared {
         render_event: &dyn Fn() -> Option<serde_json::Value>,
     ) -> (Invocation, Option<tracing::Span>) {
         let context = InvocationContext::from_lambda(lambda_ctx, ColdStart::global().take());
+        if let Some(error) = context.trace_header_error() {
+            crate::warning::warn_once(
+                "powertools_core.trace_header",
+                "powertools_core",
+                &format!(
+                    "{error}; invocations with a malformed trace header run untraced (warned once)"
+                ),
+            );
+        }
         let invocation = Invocation::new(context);
         let span = invocation.clone().sync_scope(|| {
             let event = EventView::new(render_event);

@@ -128,8 +128,11 @@ pub(crate) fn write_display(out: &mut Vec<u8>, value: &dyn fmt::Display) {
 }
 
 /// Whether `text` is a JSON object (what a message that "is JSON" must be to stay structured).
+///
+/// Only JSON's own whitespace may surround it: `str::trim` would also strip U+2028 and other
+/// Unicode spaces, which `write_compact` keeps, and the line would not be JSON.
 pub(crate) fn is_json_object(text: &str) -> bool {
-    let t = text.trim();
+    let t = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
     t.starts_with('{')
         && t.ends_with('}')
         && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
@@ -219,6 +222,19 @@ pub(crate) fn write_indented(out: &mut Vec<u8>, json: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_json_whitespace_around_an_object_message() {
+        assert!(is_json_object(" \t\r\n{\"a\": 1}\n "));
+        for text in [
+            "\u{2028}{\"level\":\"ERROR\"}",
+            "{}\u{2029}",
+            "\u{a0}{}",
+            "\u{3000}{}",
+        ] {
+            assert!(!is_json_object(text), "{text:?}");
+        }
+    }
 
     fn escaped(s: &str) -> String {
         let mut out = Vec::new();

@@ -74,7 +74,8 @@ pub(crate) struct LineInput<'a> {
     pub(crate) location: Option<&'a str>,
     pub(crate) message: Message<'a>,
     pub(crate) timestamp: Timestamp,
-    /// Whether the event has a field of this name (appended keys of that name are left out).
+    /// Whether the event or one of its spans has a field of this name (appended keys of that
+    /// name are left out).
     pub(crate) has_field: &'a dyn Fn(&str) -> bool,
 }
 
@@ -154,7 +155,7 @@ pub(crate) fn render_line(
 }
 
 /// Appended keys: persistent ones, then the invocation's (which win over persistent ones of the
-/// same name); the event's own fields win over both.
+/// same name); the event's own fields and its spans' fields win over both.
 fn render_members(out: &mut Vec<u8>, input: &LineInput<'_>, state: Option<&InvocationLogState>) {
     out.clear();
     let invocation_keys = state.map(|s| s.keys.read());

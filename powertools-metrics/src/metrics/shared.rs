@@ -179,15 +179,18 @@ impl Shared {
         let millis = time
             .duration_since(UNIX_EPOCH)
             .map_err(|_| MetricsError::TimestampBeforeEpoch)?
-            .as_millis() as u64;
+            .as_millis();
+        let millis = u64::try_from(millis).unwrap_or(u64::MAX);
         if !self.settings.disabled {
             let now = SystemTime::now();
-            if time + Duration::from_secs(14 * 24 * 3600) < now {
+            // Checked: a time near `SystemTime`'s end must not overflow (and panic) here.
+            let after = |t: SystemTime, secs| t.checked_add(Duration::from_secs(secs));
+            if after(time, 14 * 24 * 3600).is_some_and(|t| t < now) {
                 diagnostics::warn_once(
                     "timestamp-past",
                     "a metrics timestamp is more than 14 days in the past; CloudWatch will reject those metrics",
                 );
-            } else if time > now + Duration::from_secs(2 * 3600) {
+            } else if after(now, 2 * 3600).is_some_and(|limit| time > limit) {
                 diagnostics::warn_once(
                     "timestamp-future",
                     "a metrics timestamp is more than 2 hours in the future; CloudWatch will reject those metrics",

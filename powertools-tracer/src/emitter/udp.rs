@@ -51,7 +51,7 @@ impl UdpEmitter {
             Ok(socket) => Some(socket),
             Err(e) => {
                 warn_once(
-                    "powertools_tracer.udp_open",
+                    crate::daemon_address::DAEMON_WARNING,
                     "powertools_tracer",
                     &format!(
                         "cannot open a UDP socket to the X-Ray daemon at {}: {e}; no trace data will be sent",
@@ -86,7 +86,7 @@ impl Emitter for UdpEmitter {
         let Some(socket) = self.socket() else { return };
         if let Err(e) = socket.send(datagram) {
             warn_once(
-                "powertools_tracer.udp_send",
+                crate::daemon_address::DAEMON_WARNING,
                 "powertools_tracer",
                 &format!(
                     "sending a trace document to the X-Ray daemon at {} failed: {e}; this and later failures drop the document (warned once)",
