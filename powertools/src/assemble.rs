@@ -58,6 +58,10 @@ pub(crate) fn assemble_parts(
         .handler_name
         .clone()
         .unwrap_or_else(|| "handler".to_owned());
+    #[cfg_attr(
+        not(any(feature = "logger", feature = "metrics", feature = "tracer")),
+        allow(unused_mut)
+    )]
     let mut invocation_layer = InvocationLayer::new().handler_name(handler_name);
     let registry = tracing_subscriber::registry();
 
