@@ -12,6 +12,9 @@
 //! - [`put_annotation`], [`put_metadata`], [`trace_header`]: on the current subsegment.
 //! - [`emitter`]: where documents go: [`UdpEmitter`](emitter::UdpEmitter) to the X-Ray daemon,
 //!   [`MemoryEmitter`](emitter::MemoryEmitter) in tests.
+//! - `opentelemetry` (feature `opentelemetry`): X-Ray ids and propagation for the OpenTelemetry
+//!   API, and `Tracer::otel_processor`, which sends OpenTelemetry spans as subsegments of the
+//!   same trace.
 //!
 //! Nothing is built or sent for an invocation with `Sampled=0` or without a trace header, when
 //! `POWERTOOLS_TRACE_DISABLED` is true, or outside Lambda.

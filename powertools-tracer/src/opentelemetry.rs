@@ -8,10 +8,14 @@
 //! - [`current_context`]: an OpenTelemetry `Context` whose remote parent is the current X-Ray
 //!   subsegment: spans started with it share the invocation's trace id and hang under that
 //!   subsegment.
+//! - [`XraySpanProcessor`] ([`Tracer::otel_processor`](crate::Tracer::otel_processor)): the
+//!   span processor that sends each ended OpenTelemetry span as an X-Ray subsegment through the
+//!   tracer's emitter, beside the subsegments of `tracing` spans: no collector needed.
 //! - [`span_context_from_header`] / [`header_from_span_context`]: the conversions themselves.
 //!
-//! Exporting OpenTelemetry spans still needs an exporter that speaks X-Ray (the ADOT collector
-//! or an X-Ray span exporter); this crate does not turn OpenTelemetry spans into documents.
+//! Setup: an `SdkTracerProvider` with [`XrayIdGenerator`] and [`XraySpanProcessor`] (its
+//! documentation has the example), spans started with [`current_context`] as their parent
+//! context.
 //!
 //! ```
 //! use opentelemetry::propagation::TextMapPropagator;
@@ -43,8 +47,26 @@ use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, Tra
 use powertools_core::{Invocation, TraceHeader};
 
 use crate::TRACE_HEADER_NAME;
-use crate::id::random_u64;
+use crate::id::{hex16, random_u64};
 use crate::layer::span_state::current_subsegment_id;
+
+mod processor;
+
+pub use processor::XraySpanProcessor;
+
+/// An OpenTelemetry trace id in X-Ray's form: `1-<8 hex digits>-<24 hex digits>`.
+pub(crate) fn xray_trace_id(id: TraceId) -> String {
+    let bits = u128::from_be_bytes(id.to_bytes());
+    let (high, low) = (hex16((bits >> 64) as u64), hex16(bits as u64));
+    let mut out = Vec::with_capacity(35);
+    out.extend_from_slice(b"1-");
+    out.extend_from_slice(&high[..8]);
+    out.push(b'-');
+    out.extend_from_slice(&high[8..]);
+    out.extend_from_slice(&low);
+    // Only ASCII digits, hex digits and dashes were written.
+    String::from_utf8(out).unwrap_or_default()
+}
 
 /// The OpenTelemetry `SpanContext` a trace header describes (remote), when it has a `Parent`.
 pub fn span_context_from_header(header: &TraceHeader) -> Option<SpanContext> {
@@ -75,8 +97,7 @@ pub fn header_from_span_context(cx: &SpanContext) -> Option<TraceHeader> {
     if !cx.is_valid() {
         return None;
     }
-    let hex = format!("{:032x}", u128::from_be_bytes(cx.trace_id().to_bytes()));
-    let root = format!("1-{}-{}", &hex[..8], &hex[8..]);
+    let root = xray_trace_id(cx.trace_id());
     let parent = format!("{:016x}", u64::from_be_bytes(cx.span_id().to_bytes()));
     TraceHeader::new(&root, Some(&parent), Some(cx.is_sampled())).ok()
 }
@@ -181,6 +202,14 @@ mod tests {
         assert!(!sc.is_sampled() && sc.is_remote());
         assert_eq!(header_from_span_context(&sc), Some(header));
         assert!(header_from_span_context(&SpanContext::empty_context()).is_none());
+    }
+
+    #[test]
+    fn trace_ids_in_xray_form() {
+        let id = TraceId::from_hex("5759e988bd862e3fe1be46a994272793").unwrap();
+        assert_eq!(xray_trace_id(id), "1-5759e988-bd862e3fe1be46a994272793");
+        let small = TraceId::from_bytes(1u128.to_be_bytes());
+        assert_eq!(xray_trace_id(small), "1-00000000-000000000000000000000001");
     }
 
     #[test]

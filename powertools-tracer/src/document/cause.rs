@@ -87,6 +87,26 @@ impl Cause {
         }
     }
 
+    /// Exceptions recorded by instrumentation, each a type and a message (both optional), in
+    /// the order given.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn from_recorded(
+        exceptions: impl IntoIterator<Item = (Option<String>, Option<String>)>,
+    ) -> Self {
+        Self {
+            exceptions: exceptions
+                .into_iter()
+                .map(|(kind, message)| Exception {
+                    id: SubsegmentId::random(),
+                    message: message.map(|m| cut_chars(&m, MAX_MESSAGE_CHARS)),
+                    kind: kind.map(|k| cut_chars(&k, MAX_MESSAGE_CHARS)),
+                    cause: None,
+                    location: None,
+                })
+                .collect(),
+        }
+    }
+
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"exceptions\":[");
         for (i, e) in self.exceptions.iter().enumerate() {

@@ -191,6 +191,17 @@ impl Subsegment {
         }
     }
 
+    /// Sets a key of the `aws` object, replacing an earlier value, and marks the subsegment as a
+    /// call to an AWS service.
+    pub(crate) fn set_aws(&mut self, key: &'static str, value: String) {
+        if let Some(slot) = self.aws.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value;
+        } else {
+            self.aws.push((key, value));
+        }
+        self.namespace = Some(Namespace::Aws);
+    }
+
     /// Sets an HTTP response status, flagging 4xx as error (429 also throttle) and 5xx as fault.
     pub(crate) fn set_http_status(&mut self, status: u64) {
         self.http.status = Some(status);

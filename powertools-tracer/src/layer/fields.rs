@@ -33,7 +33,8 @@ pub const NAMESPACE_FIELD: &str = "xray.namespace";
 /// The prefix of fields that become annotations.
 pub const ANNOTATION_PREFIX: &str = "xray.annotation.";
 
-enum Value<'v> {
+/// A field or attribute value.
+pub(crate) enum Value<'v> {
     Str(&'v str),
     String(String),
     I64(i64),
@@ -108,35 +109,51 @@ pub(crate) struct FieldVisitor<'a> {
 
 impl FieldVisitor<'_> {
     fn apply(&mut self, name: &'static str, value: Value<'_>) {
-        let sub = &mut *self.sub;
-        match name {
-            SKIP_FIELD => {}
-            NAME_FIELD | "otel.name" => {
-                if let Some(s) = value.as_str() {
-                    sub.name = Cow::Owned(sanitize(s).into_owned());
-                }
+        apply_field(self.sub, Cow::Borrowed(name), value);
+    }
+}
+
+/// The `aws.*` fields and the key each sets in the `aws` object.
+const AWS_FIELDS: [(&str, &str); 6] = [
+    ("aws.operation", "operation"),
+    ("aws.region", "region"),
+    ("aws.request_id", "request_id"),
+    ("aws.table_name", "table_name"),
+    ("aws.queue_url", "queue_url"),
+    ("aws.account_id", "account_id"),
+];
+
+/// Applies one named value to a subsegment, as the table in this module's documentation says.
+/// Shared by span fields and OpenTelemetry span attributes.
+pub(crate) fn apply_field(sub: &mut Subsegment, name: Cow<'static, str>, value: Value<'_>) {
+    match name.as_ref() {
+        SKIP_FIELD => {}
+        NAME_FIELD | "otel.name" => {
+            if let Some(s) = value.as_str() {
+                sub.name = Cow::Owned(sanitize(s).into_owned());
             }
-            NAMESPACE_FIELD => {
-                if let Some(ns) = value.as_str().and_then(Namespace::parse) {
-                    sub.namespace = Some(ns);
-                }
+        }
+        NAMESPACE_FIELD => {
+            if let Some(ns) = value.as_str().and_then(Namespace::parse) {
+                sub.namespace = Some(ns);
             }
-            "http.method" | "http.request.method" => http(sub, HttpField::Method, &value),
-            "http.url" | "url.full" => http(sub, HttpField::Url, &value),
-            "http.user_agent" | "user_agent.original" => http(sub, HttpField::UserAgent, &value),
-            "http.client_ip" | "client.address" => http(sub, HttpField::ClientIp, &value),
-            "http.status_code" | "http.response.status_code" => {
-                if let Some(status) = value.as_u64() {
-                    sub.set_http_status(status);
-                }
+        }
+        "http.method" | "http.request.method" => http(sub, HttpField::Method, &value),
+        "http.url" | "url.full" => http(sub, HttpField::Url, &value),
+        "http.user_agent" | "user_agent.original" => http(sub, HttpField::UserAgent, &value),
+        "http.client_ip" | "client.address" => http(sub, HttpField::ClientIp, &value),
+        "http.status_code" | "http.response.status_code" => {
+            if let Some(status) = value.as_u64() {
+                sub.set_http_status(status);
             }
-            "http.response.content_length" | "http.content_length" => {
-                if let Some(len) = value.as_u64() {
-                    sub.http.content_length = Some(len);
-                }
+        }
+        "http.response.content_length" | "http.content_length" => {
+            if let Some(len) = value.as_u64() {
+                sub.http.content_length = Some(len);
             }
-            "aws.operation" | "aws.region" | "aws.request_id" | "aws.table_name"
-            | "aws.queue_url" | "aws.account_id" => {
+        }
+        field => {
+            if let Some((_, key)) = AWS_FIELDS.iter().find(|(f, _)| *f == field) {
                 let text = match &value {
                     Value::Str(s) => (*s).to_owned(),
                     Value::String(s) => s.clone(),
@@ -145,35 +162,26 @@ impl FieldVisitor<'_> {
                     Value::F64(f) => f.to_string(),
                     Value::Bool(b) => b.to_string(),
                 };
-                let key = &name["aws.".len()..];
-                if let Some(slot) = sub.aws.iter_mut().find(|(k, _)| *k == key) {
-                    slot.1 = text;
-                } else {
-                    sub.aws.push((key, text));
-                }
-                sub.namespace = Some(Namespace::Aws);
-            }
-            _ => {
-                if let Some(key) = name.strip_prefix(ANNOTATION_PREFIX) {
-                    let annotation = value.into_annotation();
-                    match annotation.validate(key) {
-                        Ok(()) => sub.annotate(Cow::Borrowed(key), annotation),
-                        Err(e) => {
-                            warn_once(
-                                &format!("powertools_tracer.field_annotation.{key}"),
-                                "powertools_tracer",
-                                &format!("span field {name}: {e}; recorded as metadata instead"),
-                            );
-                            sub.put_metadata(
-                                None,
-                                Cow::Borrowed(name),
-                                annotation_as_metadata(annotation),
-                            );
-                        }
+                sub.set_aws(key, text);
+            } else if field.starts_with(ANNOTATION_PREFIX) {
+                let key = match &name {
+                    Cow::Borrowed(n) => Cow::Borrowed(&n[ANNOTATION_PREFIX.len()..]),
+                    Cow::Owned(n) => Cow::Owned(n[ANNOTATION_PREFIX.len()..].to_owned()),
+                };
+                let annotation = value.into_annotation();
+                match annotation.validate(&key) {
+                    Ok(()) => sub.annotate(key, annotation),
+                    Err(e) => {
+                        warn_once(
+                            &format!("powertools_tracer.field_annotation.{key}"),
+                            "powertools_tracer",
+                            &format!("span field {name}: {e}; recorded as metadata instead"),
+                        );
+                        sub.put_metadata(None, name, annotation_as_metadata(annotation));
                     }
-                } else {
-                    sub.put_metadata(None, Cow::Borrowed(name), value.into_metadata());
                 }
+            } else {
+                sub.put_metadata(None, name, value.into_metadata());
             }
         }
     }
