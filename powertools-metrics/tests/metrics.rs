@@ -9,7 +9,9 @@ use powertools_core::PowertoolsConfig;
 use powertools_core::layer::{ErrorReport, InvocationHook, InvocationOutcome, PanicReport};
 use powertools_metrics::{CaptureSink, KeyKind, Metrics, MetricsError, Resolution, Unit};
 use serde_json::json;
-use support::{builder, checked, dimension_sets, end_ok, invocation, metric_names, start};
+use support::{
+    builder, checked, dimension_sets, end_ok, invocation, metric_names, start, take_checked,
+};
 
 fn env(vars: &[(&str, &str)]) -> PowertoolsConfig {
     PowertoolsConfig::from_lookup(|k| {
@@ -291,6 +293,98 @@ fn metrics_in_an_invocation_are_flushed_by_the_hook() {
     assert_eq!(docs.len(), 3);
     assert_eq!(docs[2]["Orders"], 5);
     assert!(docs[2].get("route").is_none());
+}
+
+/// Invocations one after another reuse the documents of earlier ones: each document still carries
+/// exactly its own invocation's metrics, units, dimensions and values.
+#[test]
+fn successive_invocations_each_write_exactly_their_own_metrics() {
+    let sink = CaptureSink::new();
+    let metrics = builder(&sink)
+        .capture_cold_start_metric(false)
+        .build()
+        .unwrap();
+    let hook = metrics.invocation_hook();
+    let rounds: [&[(&str, Unit, Resolution, f64)]; 5] = [
+        &[
+            ("Orders", Unit::Count, Resolution::Standard, 1.0),
+            ("Latency", Unit::Milliseconds, Resolution::Standard, 12.5),
+        ],
+        &[
+            ("Orders", Unit::Count, Resolution::Standard, 2.0),
+            ("Latency", Unit::Milliseconds, Resolution::Standard, 3.0),
+            ("Orders", Unit::Count, Resolution::Standard, 4.0),
+        ],
+        &[
+            ("Orders", Unit::Count, Resolution::Standard, 1.0),
+            ("Refunds", Unit::Count, Resolution::High, 1.0),
+        ],
+        &[("Orders", Unit::Seconds, Resolution::Standard, 0.25)],
+        &[
+            ("Orders", Unit::Seconds, Resolution::Standard, 0.5),
+            ("Latency", Unit::Milliseconds, Resolution::Standard, 3.0),
+            ("Bytes", Unit::Bytes, Resolution::Standard, 1024.0),
+        ],
+    ];
+    for (n, records) in rounds.iter().enumerate() {
+        let inv = invocation(&format!("req-{n}"), false);
+        inv.clone().sync_scope(|| {
+            if n == 1 {
+                metrics.add_dimension("route", "/b").unwrap();
+            }
+            for &(name, unit, resolution, value) in *records {
+                metrics
+                    .add_metric_with_resolution(name, unit, value, resolution)
+                    .unwrap();
+            }
+        });
+        end_ok(&hook, &inv);
+        let docs = take_checked(&sink);
+        assert_eq!(docs.len(), 1, "round {n}");
+        let doc = &docs[0];
+        let mut definitions = Vec::new();
+        for &(name, unit, resolution, _) in *records {
+            let definition = match resolution {
+                Resolution::High => {
+                    json!({"Name": name, "Unit": unit.as_str(), "StorageResolution": 1})
+                }
+                Resolution::Standard => json!({"Name": name, "Unit": unit.as_str()}),
+            };
+            if !definitions.contains(&definition) {
+                definitions.push(definition);
+            }
+            let values: Vec<f64> = records
+                .iter()
+                .filter(|r| r.0 == name)
+                .map(|r| r.3)
+                .collect();
+            assert_eq!(as_f64s(&doc[name]), values, "round {n}: {name}");
+            assert_eq!(doc[name].is_array(), values.len() > 1, "round {n}: {name}");
+        }
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+            json!(definitions),
+            "round {n}"
+        );
+        let members = doc.as_object().unwrap().len();
+        let dimensions = if n == 1 { 2 } else { 1 }; // `service`, and `route` in round 1
+        assert_eq!(
+            members,
+            1 + dimensions + definitions.len(),
+            "round {n}: {doc}"
+        );
+        assert_eq!(doc.get("route").is_some(), n == 1, "round {n}");
+    }
+}
+
+fn as_f64s(value: &serde_json::Value) -> Vec<f64> {
+    match value {
+        serde_json::Value::Array(values) => values
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect(),
+        other => other.as_f64().into_iter().collect(),
+    }
 }
 
 #[test]

@@ -82,12 +82,37 @@ pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) {
 
 /// Appends an integer.
 pub(crate) fn write_i64(out: &mut Vec<u8>, value: i64) {
-    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    if value < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, value.unsigned_abs());
 }
 
 /// Appends an unsigned integer.
 pub(crate) fn write_u64(out: &mut Vec<u8>, value: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    // Small integers (counts, mostly) are the commonest values: their digits are written in
+    // place, sparing the call a variable-length copy makes.
+    if value < 10_000 {
+        let len = if value < 10 {
+            1
+        } else if value < 100 {
+            2
+        } else if value < 1000 {
+            3
+        } else {
+            4
+        };
+        let start = out.len();
+        out.extend_from_slice(&[b'0'; 4]);
+        out.truncate(start + len);
+        let mut rest = value;
+        for digit in out[start..].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
 }
 
 #[cfg(test)]
@@ -140,6 +165,31 @@ mod tests {
             !needs_escape("é日本🎉 plain text!".as_bytes()),
             "UTF-8 needs no escaping"
         );
+    }
+
+    #[test]
+    fn integers_are_written_like_itoa() {
+        let mut cases: Vec<i64> = (-1200..1200).collect();
+        cases.extend([
+            9_999,
+            10_000,
+            10_001,
+            99_999,
+            123_456_789,
+            -10_000,
+            i64::MAX,
+            i64::MIN,
+        ]);
+        for v in cases {
+            let mut out = b"x".to_vec();
+            write_i64(&mut out, v);
+            assert_eq!(out, format!("x{v}").as_bytes(), "{v}");
+        }
+        for v in [0, 9, 10, 99, 100, 999, 1000, 9_999, 10_000, u64::MAX] {
+            let mut out = Vec::new();
+            write_u64(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes(), "{v}");
+        }
     }
 
     #[test]

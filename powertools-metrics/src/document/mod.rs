@@ -59,6 +59,16 @@ impl Base {
     }
 }
 
+/// One value to record, as the recording methods receive it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recording<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) unit: Unit,
+    pub(crate) resolution: Resolution,
+    pub(crate) value: f64,
+    pub(crate) merge: Merge,
+}
+
 /// How a value joins a metric already in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Merge {
@@ -72,20 +82,83 @@ pub(crate) enum Merge {
     Replace,
 }
 
+/// One metric of a document. An entry outlives the document's metrics (see [`Document`]): when
+/// a later document records the same metric at the same place, which an invocation recording the
+/// same metrics as the previous one does, its JSON is reused as it is.
 #[derive(Debug)]
 struct MetricEntry {
     /// Length and first bytes of the name: most lookups compare only this.
     fingerprint: u64,
     name: String,
-    /// The name as a JSON string, quotes included (written twice per document).
-    name_json: Vec<u8>,
     unit: Unit,
     resolution: Resolution,
+    /// `,"…":`, the member holding the values.
+    member: Vec<u8>,
     first: f64,
     rest: Vec<f64>,
 }
 
 impl MetricEntry {
+    fn new(fingerprint: u64, name: &str, unit: Unit, resolution: Resolution, value: f64) -> Self {
+        let mut entry = Self {
+            fingerprint,
+            name: name.to_owned(),
+            unit,
+            resolution,
+            member: Vec::with_capacity(name.len() + 4),
+            first: value,
+            rest: Vec::new(),
+        };
+        entry.write_member();
+        entry
+    }
+
+    /// Makes this (spare) entry hold `name` with no values but `value`, re-rendering its JSON
+    /// only if the name changes. Whether its definition (name, unit, resolution) changed.
+    fn reuse(
+        &mut self,
+        fingerprint: u64,
+        name: &str,
+        unit: Unit,
+        resolution: Resolution,
+        value: f64,
+    ) -> bool {
+        let same_name = self.fingerprint == fingerprint && self.name == name;
+        if !same_name {
+            self.fingerprint = fingerprint;
+            self.name.clear();
+            self.name.push_str(name);
+            self.write_member();
+        }
+        let changed = !same_name || self.unit != unit || self.resolution != resolution;
+        self.unit = unit;
+        self.resolution = resolution;
+        self.first = value;
+        self.rest.clear();
+        changed
+    }
+
+    fn write_member(&mut self) {
+        self.member.clear();
+        self.member.push(b',');
+        json::write_str(&mut self.member, &self.name);
+        self.member.push(b':');
+    }
+
+    /// `{"Name":"…","Unit":"…"}` (with `,"StorageResolution":1` at high resolution): the
+    /// metric's definition in the `_aws` member.
+    fn write_definition(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"Name\":");
+        json::write_str(out, &self.name);
+        out.extend_from_slice(b",\"Unit\":\"");
+        out.extend_from_slice(self.unit.as_str().as_bytes());
+        out.push(b'"');
+        if self.resolution == Resolution::High {
+            out.extend_from_slice(b",\"StorageResolution\":1");
+        }
+        out.push(b'}');
+    }
+
     fn count(&self) -> usize {
         1 + self.rest.len()
     }
@@ -99,12 +172,25 @@ impl MetricEntry {
 }
 
 fn fingerprint(name: &str) -> u64 {
+    const FIRST_7: u64 = (1 << 56) - 1;
     let bytes = name.as_bytes();
-    let mut head = (bytes.len() as u64) << 56;
-    for (i, &b) in bytes.iter().take(7).enumerate() {
+    let len = (bytes.len() as u64) << 56;
+    if let Some(first_8) = bytes.first_chunk::<8>() {
+        return len | (u64::from_le_bytes(*first_8) & FIRST_7);
+    }
+    let mut head = len;
+    for (i, &b) in bytes.iter().enumerate() {
         head |= u64::from(b) << (8 * i);
     }
     head
+}
+
+fn collision_error(key: &str, existing: KeyKind, new: KeyKind) -> MetricsError {
+    MetricsError::KeyCollision {
+        key: key.to_owned(),
+        existing,
+        new,
+    }
 }
 
 /// Whether a document must be written now (a limit was reached).
@@ -140,6 +226,13 @@ pub(crate) struct Document {
     recorded: bool,
     /// Something was recorded since the last `reset` (for the whole invocation).
     ever_recorded: bool,
+    /// The definitions of `entries[..defined]`, comma-separated, as `_aws` lists them: kept
+    /// while the entries keep their metrics, so that a document recording the same metrics as
+    /// the previous one copies them at once.
+    definitions: Vec<u8>,
+    /// Where each of these definitions ends in `definitions`.
+    definition_ends: Vec<usize>,
+    defined: usize,
     pub(crate) buffer: Vec<u8>,
 }
 
@@ -210,9 +303,9 @@ impl Document {
     }
 
     /// The kind of key `key` already is in this document, other than `new`.
-    fn collision(&self, base: &Base, key: &str, new: KeyKind) -> Result<(), MetricsError> {
+    fn existing_kind(&self, base: &Base, key: &str, new: KeyKind) -> Option<KeyKind> {
         // A new metric's name was just looked up among the metrics: not there.
-        let existing = if new != KeyKind::Metric && self.is_metric(key) {
+        if new != KeyKind::Metric && self.is_metric(key) {
             Some(KeyKind::Metric)
         } else if new != KeyKind::Dimension && self.dimension_value(base, key).is_some() {
             Some(KeyKind::Dimension)
@@ -220,13 +313,13 @@ impl Document {
             Some(KeyKind::Metadata)
         } else {
             None
-        };
-        match existing {
-            Some(existing) => Err(MetricsError::KeyCollision {
-                key: key.to_owned(),
-                existing,
-                new,
-            }),
+        }
+    }
+
+    /// An error if `key` is already another kind of key than `new` in this document.
+    fn collision(&self, base: &Base, key: &str, new: KeyKind) -> Result<(), MetricsError> {
+        match self.existing_kind(base, key, new) {
+            Some(existing) => Err(collision_error(key, existing, new)),
             None => Ok(()),
         }
     }
@@ -241,11 +334,35 @@ impl Document {
         value: f64,
         merge: Merge,
     ) -> Result<Fill, MetricsError> {
+        let recording = Recording {
+            name,
+            unit,
+            resolution,
+            value,
+            merge,
+        };
+        self.record_boxed(base, &recording).map_err(|e| *e)
+    }
+
+    /// [`Document::record`] with the error boxed: the result fits in a register, which keeps
+    /// recording (a call through a closure and a lock) from copying a large `Result` around.
+    pub(crate) fn record_boxed(
+        &mut self,
+        base: &Base,
+        recording: &Recording<'_>,
+    ) -> Result<Fill, Box<MetricsError>> {
+        let Recording {
+            name,
+            unit,
+            resolution,
+            value,
+            merge,
+        } = *recording;
         if !value.is_finite() {
-            return Err(MetricsError::NonFiniteValue {
+            return Err(Box::new(MetricsError::NonFiniteValue {
                 name: name.to_owned(),
                 value,
-            });
+            }));
         }
         let fp = fingerprint(name);
         if let Some(entry) = self.entries[..self.len]
@@ -253,13 +370,13 @@ impl Document {
             .find(|e| e.fingerprint == fp && e.name == name)
         {
             if entry.unit != unit || entry.resolution != resolution {
-                return Err(MetricsError::ConflictingDefinition {
+                return Err(Box::new(MetricsError::ConflictingDefinition {
                     name: name.to_owned(),
                     existing_unit: entry.unit,
                     new_unit: unit,
                     existing_resolution: entry.resolution,
                     new_resolution: resolution,
-                });
+                }));
             }
             match merge {
                 Merge::Append => entry.rest.push(value),
@@ -274,30 +391,19 @@ impl Document {
                 Fill::Open
             });
         }
-        rules::check_metric_name(name)?;
-        self.collision(base, name, KeyKind::Metric)?;
-        if let Some(spare) = self.entries.get_mut(self.len) {
-            spare.fingerprint = fp;
-            spare.name.clear();
-            spare.name.push_str(name);
-            spare.name_json.clear();
-            json::write_str(&mut spare.name_json, name);
-            spare.unit = unit;
-            spare.resolution = resolution;
-            spare.first = value;
-            spare.rest.clear();
+        rules::check_metric_name(name).map_err(Box::new)?;
+        if let Some(existing) = self.existing_kind(base, name, KeyKind::Metric) {
+            return Err(Box::new(collision_error(name, existing, KeyKind::Metric)));
+        }
+        let same_definition = if let Some(spare) = self.entries.get_mut(self.len) {
+            !spare.reuse(fp, name, unit, resolution, value)
         } else {
-            let mut name_json = Vec::with_capacity(name.len() + 2);
-            json::write_str(&mut name_json, name);
-            self.entries.push(MetricEntry {
-                fingerprint: fp,
-                name: name.to_owned(),
-                name_json,
-                unit,
-                resolution,
-                first: value,
-                rest: Vec::new(),
-            });
+            self.entries
+                .push(MetricEntry::new(fp, name, unit, resolution, value));
+            false
+        };
+        if !same_definition {
+            self.defined = self.defined.min(self.len);
         }
         self.len += 1;
         self.recorded = true;

@@ -2,7 +2,6 @@
 
 use super::json::{write_f64, write_str, write_u64};
 use super::{Base, Document};
-use crate::Resolution;
 
 impl Document {
     /// Renders the document into `self.buffer` as one JSON line (newline included) and returns
@@ -11,6 +10,7 @@ impl Document {
         let mut out = std::mem::take(&mut self.buffer);
         out.clear();
         out.reserve(256 + 64 * self.len);
+        self.define_metrics();
         self.render_into(base, now_ms, &mut out);
         self.buffer = out;
         &self.buffer
@@ -26,19 +26,12 @@ impl Document {
             self.write_set(base, set, out);
         }
         out.extend_from_slice(b"],\"Metrics\":[");
-        for (i, metric) in self.metrics().iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"Name\":");
-            out.extend_from_slice(&metric.name_json);
-            out.extend_from_slice(b",\"Unit\":\"");
-            out.extend_from_slice(metric.unit.as_str().as_bytes());
-            out.push(b'"');
-            if metric.resolution == Resolution::High {
-                out.extend_from_slice(b",\"StorageResolution\":1");
-            }
-            out.push(b'}');
+        if let Some(&end) = self
+            .len
+            .checked_sub(1)
+            .and_then(|last| self.definition_ends.get(last))
+        {
+            out.extend_from_slice(&self.definitions[..end]);
         }
         out.extend_from_slice(b"]}]}");
         for (key, value) in &self.dimensions {
@@ -60,9 +53,7 @@ impl Document {
             out.extend_from_slice(json.as_bytes());
         }
         for metric in self.metrics() {
-            out.push(b',');
-            out.extend_from_slice(&metric.name_json);
-            out.push(b':');
+            out.extend_from_slice(&metric.member);
             if metric.rest.is_empty() {
                 write_f64(out, metric.first);
             } else {
@@ -76,6 +67,27 @@ impl Document {
             }
         }
         out.extend_from_slice(b"}\n");
+    }
+
+    /// Brings `definitions` up to date with the metrics.
+    fn define_metrics(&mut self) {
+        let defined = self.defined.min(self.definition_ends.len());
+        if defined >= self.len {
+            return;
+        }
+        let start = defined
+            .checked_sub(1)
+            .map_or(0, |last| self.definition_ends[last]);
+        self.definitions.truncate(start);
+        self.definition_ends.truncate(defined);
+        for (i, metric) in self.entries[defined..self.len].iter().enumerate() {
+            if i + defined > 0 {
+                self.definitions.push(b',');
+            }
+            metric.write_definition(&mut self.definitions);
+            self.definition_ends.push(self.definitions.len());
+        }
+        self.defined = self.len;
     }
 
     /// One dimension set: its own keys, then the base keys.

@@ -370,3 +370,88 @@ fn names_sharing_a_prefix_stay_apart() {
     assert_eq!(v["RequestLatencyP"], serde_json::json!([2, 4]));
     assert_eq!(v["RequestLatencyX"], 3);
 }
+
+/// A document reused after `reset` (as the invocation pool does) renders exactly what a new
+/// document recording the same metrics renders, whichever metrics, units and resolutions change
+/// from one use to the next (its cached definitions and member names must follow).
+#[test]
+fn a_reused_document_renders_like_a_new_one() {
+    type Rec = (&'static str, Unit, Resolution, f64);
+    const STD: Resolution = Resolution::Standard;
+    let rounds: [&[Rec]; 8] = [
+        &[("A", Unit::Count, STD, 1.0), ("Bee", Unit::Count, STD, 2.0)],
+        &[("A", Unit::Count, STD, 3.0), ("Bee", Unit::Count, STD, 4.0)],
+        &[
+            ("A", Unit::Count, STD, 1.0),
+            ("C\"q", Unit::Seconds, STD, 0.5),
+        ],
+        &[
+            ("A", Unit::Milliseconds, Resolution::High, 7.0),
+            ("C\"q", Unit::Seconds, STD, 1.0),
+        ],
+        &[("A", Unit::Milliseconds, STD, 7.0)],
+        &[
+            ("A", Unit::Milliseconds, STD, 7.0),
+            ("C\"q", Unit::Seconds, STD, 1.0),
+            ("D", Unit::Bytes, STD, 9.0),
+        ],
+        &[
+            ("LongerName_1", Unit::Count, STD, 1.0),
+            ("LongerName_2", Unit::Count, STD, 2.0),
+            ("LongerName_1", Unit::Count, STD, 3.0),
+        ],
+        &[
+            ("LongerName_2", Unit::Count, STD, 1.0),
+            ("LongerName_1", Unit::Count, STD, 2.0),
+        ],
+    ];
+    let b = base();
+    let mut reused = Document::default();
+    for records in rounds {
+        let mut new = Document::default();
+        for doc in [&mut reused, &mut new] {
+            for &(name, unit, resolution, value) in records {
+                doc.record(&b, name, unit, resolution, value, Merge::Append)
+                    .unwrap();
+            }
+        }
+        let expected = String::from_utf8(new.render(&b, 5).to_vec()).unwrap();
+        let line = String::from_utf8(reused.render(&b, 5).to_vec()).unwrap();
+        assert_eq!(line, expected, "{records:?}");
+        check_document(&line).unwrap_or_else(|e| panic!("{e}"));
+        // A second render of the same document is the same (nothing cached twice).
+        assert_eq!(reused.render(&b, 5), expected.as_bytes());
+        reused.reset();
+    }
+}
+
+/// After a full document was written, the next one of the same document (the same entries
+/// reused with other metrics) carries only its own metrics.
+#[test]
+fn metrics_after_a_full_document_have_their_own_definitions() {
+    let b = base();
+    let mut d = Document::default();
+    for i in 0..MAX_METRICS_PER_DOCUMENT {
+        add(&mut d, &b, &format!("M{i}"), 1.0).unwrap();
+    }
+    d.render(&b, 5);
+    d.clear_metrics();
+    d.record(
+        &b,
+        "Other",
+        Unit::Bytes,
+        Resolution::Standard,
+        2.0,
+        Merge::Append,
+    )
+    .unwrap();
+    add(&mut d, &b, "M1", 3.0).unwrap();
+    let v = render(&mut d, &b);
+    assert_eq!(
+        v["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+        serde_json::json!([{"Name":"Other","Unit":"Bytes"},{"Name":"M1","Unit":"Count"}])
+    );
+    assert_eq!(v["Other"], 2);
+    assert_eq!(v["M1"], 3);
+    assert!(v.get("M0").is_none());
+}

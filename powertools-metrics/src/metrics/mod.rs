@@ -32,6 +32,7 @@ macro_rules! recording_methods {
         /// when the name is a dimension or metadata key,
         /// [`MetricsError::ConflictingDefinition`](crate::MetricsError::ConflictingDefinition)
         /// when the metric already has another unit or resolution in this document.
+        #[inline]
         pub fn add_metric(
             &self,
             name: &str,
@@ -52,6 +53,7 @@ macro_rules! recording_methods {
         ///
         /// # Errors
         /// As [`add_metric`](Self::add_metric).
+        #[inline]
         pub fn add_high_resolution_metric(
             &self,
             name: &str,
@@ -65,6 +67,7 @@ macro_rules! recording_methods {
         ///
         /// # Errors
         /// As [`add_metric`](Self::add_metric).
+        #[inline]
         pub fn add_metric_with_resolution(
             &self,
             name: &str,

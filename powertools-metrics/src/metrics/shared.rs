@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use powertools_core::{Invocation, Timestamp};
 
 use crate::diagnostics;
-use crate::document::{Base, Document, Fill, Merge};
+use crate::document::{Base, Document, Fill, Merge, Recording};
 use crate::{MetricsError, MetricsSink, Resolution, Unit};
 
 /// Documents kept for reuse, at most.
@@ -60,7 +60,40 @@ pub(crate) struct Shared {
 /// invocation's extensions and dropped with it.
 #[derive(Default)]
 struct InvocationDocuments {
-    documents: Mutex<Vec<(u64, Box<Document>)>>,
+    documents: Mutex<Documents>,
+}
+
+/// One document per `Metrics` recording in the invocation: nearly always a single one, kept
+/// inline so that an invocation allocates nothing for it.
+#[derive(Default)]
+struct Documents {
+    first: Option<(u64, Box<Document>)>,
+    others: Vec<(u64, Box<Document>)>,
+}
+
+impl Documents {
+    /// The document of the `Metrics` with this id, made by `new` if it has none yet.
+    fn get_or_insert(&mut self, id: u64, new: impl FnOnce() -> Box<Document>) -> &mut Document {
+        if self.first.as_ref().is_none_or(|(first, _)| *first == id) {
+            return &mut self.first.get_or_insert_with(|| (id, new())).1;
+        }
+        let i = if let Some(i) = self.others.iter().position(|(other, _)| *other == id) {
+            i
+        } else {
+            self.others.push((id, new()));
+            self.others.len() - 1
+        };
+        &mut self.others[i].1
+    }
+
+    /// Takes out the document of the `Metrics` with this id.
+    fn take(&mut self, id: u64) -> Option<Box<Document>> {
+        if self.first.as_ref().is_some_and(|(first, _)| *first == id) {
+            return self.first.take().map(|(_, document)| document);
+        }
+        let i = self.others.iter().position(|(other, _)| *other == id)?;
+        Some(self.others.swap_remove(i).1)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -135,13 +168,7 @@ impl Shared {
             return self.in_process(f);
         };
         let mut documents = lock(&state.documents);
-        let index = if let Some(i) = documents.iter().position(|(id, _)| *id == self.id) {
-            i
-        } else {
-            documents.push((self.id, self.pooled()));
-            documents.len() - 1
-        };
-        f(&mut documents[index].1)
+        f(documents.get_or_insert(self.id, || self.pooled()))
     }
 
     /// Renders a document and hands it to the sink (unless disabled).
@@ -152,6 +179,9 @@ impl Shared {
         }
     }
 
+    /// Records one value. Inlined into the recording methods: the work is done by
+    /// [`Shared::record_boxed`], whose result fits in a register, and only an error is unboxed.
+    #[inline]
     pub(crate) fn record(
         &self,
         target: Target<'_>,
@@ -161,9 +191,26 @@ impl Shared {
         value: f64,
         merge: Merge,
     ) -> Result<(), MetricsError> {
-        self.with_document(target, |document| {
+        let recording = Recording {
+            name,
+            unit,
+            resolution,
+            value,
+            merge,
+        };
+        self.record_boxed(target, &recording).map_err(|e| *e)
+    }
+
+    fn record_boxed(
+        &self,
+        target: Target<'_>,
+        recording: &Recording<'_>,
+    ) -> Result<(), Box<MetricsError>> {
+        // The closure holds two references and returns a pointer-sized result: nothing large is
+        // moved through the scope lookup and the lock.
+        self.with_document(target, move |document| {
             let base = &self.settings.base;
-            if document.record(base, name, unit, resolution, value, merge)? == Fill::Full {
+            if document.record_boxed(base, recording)? == Fill::Full {
                 self.write(base, document);
                 document.clear_metrics();
             }
@@ -235,11 +282,7 @@ impl Shared {
         let document = invocation
             .extensions()
             .get::<InvocationDocuments>()
-            .and_then(|state| {
-                let mut documents = lock(&state.documents);
-                let i = documents.iter().position(|(id, _)| *id == self.id)?;
-                Some(documents.swap_remove(i).1)
-            });
+            .and_then(|state| lock(&state.documents).take(self.id));
         let recorded = match document {
             Some(mut document) => {
                 let recorded = document.ever_recorded();
