@@ -17,9 +17,10 @@ use lambda_runtime::{Context, LambdaEvent, service_fn};
 use powertools::PowertoolsLayer;
 use powertools::logger::{LogSink, Logger};
 use powertools::metrics::{Metrics, Unit, WriterSink};
-use powertools::tracer::{DaemonAddress, Tracer};
+use powertools::tracer::{DaemonAddress, Tracer, TracerBuilder};
 use serde_json::{Value, json};
 use tower::{Layer, Service};
+use tracing::Dispatch;
 
 /// Lines into a pipe drained by `cat > /dev/null`, like Lambda's stdout.
 struct PipeSink(Mutex<std::process::ChildStdin>);
@@ -83,6 +84,27 @@ fn event(n: u64) -> LambdaEvent<Value> {
     LambdaEvent::new(json!({ "id": n }), context)
 }
 
+/// The layer and its subscriber, writing lines to `log` and `emf`, subsegments through `tracer`.
+fn powertools_layer(
+    log: impl LogSink,
+    emf: impl Write + Send + 'static,
+    tracer: TracerBuilder,
+) -> (PowertoolsLayer, Dispatch) {
+    PowertoolsLayer::builder()
+        .logger(Logger::new().service("bench").sink(log))
+        .metrics(
+            Metrics::builder()
+                .namespace("Bench")
+                .service("bench")
+                .sink(WriterSink::new(emf))
+                .build()
+                .unwrap(),
+        )
+        .tracer(tracer.service("bench").enabled(true).build())
+        .build_with_subscriber()
+        .unwrap()
+}
+
 fn invocation(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -94,53 +116,15 @@ fn invocation(c: &mut Criterion) {
         let mut buf = vec![0; 65_536];
         while daemon.recv(&mut buf).is_ok() {}
     });
-    let (layer, subscriber) = PowertoolsLayer::builder()
-        .logger(
-            Logger::new()
-                .service("bench")
-                .sink(PipeSink(Mutex::new(drain()))),
-        )
-        .metrics(
-            Metrics::builder()
-                .namespace("Bench")
-                .service("bench")
-                .sink(WriterSink::new(drain()))
-                .build()
-                .unwrap(),
-        )
-        .tracer(
-            Tracer::builder()
-                .service("bench")
-                .enabled(true)
-                .daemon_address(address)
-                .build(),
-        )
-        .build_with_subscriber()
-        .unwrap();
-    let mut wrapped = layer.layer(service_fn(handler));
-    let mut plain = service_fn(bare);
-    let (cpu_layer, cpu_subscriber) = PowertoolsLayer::builder()
-        .logger(Logger::new().service("bench").sink(Discard))
-        .metrics(
-            Metrics::builder()
-                .namespace("Bench")
-                .service("bench")
-                .sink(WriterSink::new(std::io::sink()))
-                .build()
-                .unwrap(),
-        )
-        .tracer(
-            Tracer::builder()
-                .service("bench")
-                .enabled(true)
-                .emitter(Discard)
-                .build(),
-        )
-        .build_with_subscriber()
-        .unwrap();
-    let mut cpu_only = cpu_layer.layer(service_fn(handler));
+    let real_io = powertools_layer(
+        PipeSink(Mutex::new(drain())),
+        drain(),
+        Tracer::builder().daemon_address(address),
+    );
+    let cpu_only = powertools_layer(Discard, std::io::sink(), Tracer::builder().emitter(Discard));
 
     let mut group = c.benchmark_group("invocation");
+    let mut plain = service_fn(bare);
     group.bench_function("bare handler", |b| {
         let mut n = 0;
         b.iter(|| {
@@ -148,24 +132,21 @@ fn invocation(c: &mut Criterion) {
             rt.block_on(plain.call(event(n))).unwrap()
         });
     });
-    tracing::dispatcher::with_default(&subscriber, || {
-        group.bench_function("PowertoolsLayer (log, metric, span, subsegment)", |b| {
-            let mut n = 0;
-            b.iter(|| {
-                n += 1;
-                rt.block_on(wrapped.call(event(n))).unwrap()
+    for (name, (layer, subscriber)) in [
+        ("PowertoolsLayer (log, metric, span, subsegment)", real_io),
+        ("PowertoolsLayer, output discarded (CPU only)", cpu_only),
+    ] {
+        let mut wrapped = layer.layer(service_fn(handler));
+        tracing::dispatcher::with_default(&subscriber, || {
+            group.bench_function(name, |b| {
+                let mut n = 0;
+                b.iter(|| {
+                    n += 1;
+                    rt.block_on(wrapped.call(event(n))).unwrap()
+                });
             });
         });
-    });
-    tracing::dispatcher::with_default(&cpu_subscriber, || {
-        group.bench_function("PowertoolsLayer, output discarded (CPU only)", |b| {
-            let mut n = 0;
-            b.iter(|| {
-                n += 1;
-                rt.block_on(cpu_only.call(event(n))).unwrap()
-            });
-        });
-    });
+    }
     group.finish();
 }
 
