@@ -350,15 +350,25 @@ impl<R, E> TestInvocation<R, E> {
     /// The first subsegment named `name` (e.g. `## handler`), among the documents sent and
     /// the subsegments nested in them.
     pub fn subsegment(&self, name: &str) -> Option<&Value> {
-        fn find<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
-            if doc["name"] == name {
-                return Some(doc);
-            }
-            doc["subsegments"]
-                .as_array()?
-                .iter()
-                .find_map(|child| find(child, name))
-        }
-        self.traces.iter().find_map(|doc| find(doc, name))
+        find_subsegment(&self.traces, name)
     }
+}
+
+/// The first subsegment named `name` among X-Ray `documents` and the subsegments nested in them.
+///
+/// ```
+/// let docs = [serde_json::json!({"name": "## handler", "subsegments": [{"name": "step"}]})];
+/// assert!(powertools::testing::find_subsegment(&docs, "step").is_some());
+/// ```
+pub fn find_subsegment<'a>(documents: &'a [Value], name: &str) -> Option<&'a Value> {
+    fn find<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
+        if doc["name"] == name {
+            return Some(doc);
+        }
+        doc["subsegments"]
+            .as_array()?
+            .iter()
+            .find_map(|child| find(child, name))
+    }
+    documents.iter().find_map(|doc| find(doc, name))
 }

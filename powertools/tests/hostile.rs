@@ -20,7 +20,7 @@ use powertools::core::layer::InvocationLayer;
 use powertools::core::{Invocation, PowertoolsConfig, TraceHeader, TraceHeaderError};
 use powertools::logger::{Logger, MemorySink, RESERVED_KEYS};
 use powertools::metrics::{CaptureSink, Metrics, MetricsError, Unit};
-use powertools::testing::{TestHarness, TestInvocation};
+use powertools::testing::{TestHarness, TestInvocation, find_subsegment};
 use powertools::tracer::emitter::{MAX_DATAGRAM_BYTES, MemoryEmitter};
 use powertools::tracer::{AnnotationError, AnnotationValue, TracerBuilder};
 use powertools_e2e::schema::{emf_problems, xray_problems};
@@ -105,34 +105,7 @@ fn cases(n: u32) -> ProptestConfig {
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-/// The top-level keys of a JSON object line, in order, duplicates included (a `Value` would
-/// silently keep the last of two equal keys: the shape of a forged key).
-fn top_level_keys(line: &str) -> Result<Vec<String>, serde_json::Error> {
-    struct Keys(Vec<String>);
-    impl<'de> serde::Deserialize<'de> for Keys {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Keys;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> Result<Keys, A::Error> {
-                    let mut keys = Vec::new();
-                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
-                        keys.push(k);
-                    }
-                    Ok(Keys(keys))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    serde_json::from_str::<Keys>(line).map(|k| k.0)
-}
+use powertools_e2e::capture::top_level_keys;
 
 /// One raw log line: exactly one `\n`, at the end; no `\r`; a JSON object without duplicate
 /// keys. Returns it parsed.
@@ -195,20 +168,6 @@ fn valid_xray(docs: &[Value]) -> Result<(), TestCaseError> {
         no_problems("X-Ray document", doc, &xray_problems(doc))?;
     }
     Ok(())
-}
-
-/// A subsegment named `name` anywhere in the documents.
-fn find_subsegment<'a>(docs: &'a [Value], name: &str) -> Option<&'a Value> {
-    fn find<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
-        if doc["name"] == name {
-            return Some(doc);
-        }
-        doc["subsegments"]
-            .as_array()?
-            .iter()
-            .find_map(|child| find(child, name))
-    }
-    docs.iter().find_map(|doc| find(doc, name))
 }
 
 static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {

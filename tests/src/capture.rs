@@ -99,3 +99,40 @@ impl Captured {
             .collect()
     }
 }
+
+/// The top-level keys of a JSON object line, in the order written, duplicates included (a parsed
+/// `Value` keeps only the last of two equal keys, and sorts them).
+///
+/// ```
+/// let keys = powertools_e2e::capture::top_level_keys(r#"{"b":1,"a":{"c":2},"b":3}"#).unwrap();
+/// assert_eq!(keys, ["b", "a", "b"]);
+/// ```
+///
+/// # Errors
+/// When `line` is not a JSON object.
+pub fn top_level_keys(line: &str) -> Result<Vec<String>, serde_json::Error> {
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<Keys>(line).map(|k| k.0)
+}

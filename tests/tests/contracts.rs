@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use powertools_e2e::capture::top_level_keys;
 use powertools_e2e::function::{FunctionHarness, workspace_binary, workspace_root};
 use powertools_e2e::runtime_api::ScriptedEvent;
 use powertools_e2e::schema::assert_valid_emf;
@@ -48,7 +49,8 @@ async fn log_lines_have_the_keys_order_and_types_of_powertools_for_python() {
     // same place: after the Lambda keys, before `xray_trace_id`.
     let python_raw = &python_lines()[1];
     let python: Map<String, Value> = serde_json::from_str(python_raw).unwrap();
-    let expected: Vec<String> = keys_in_order(python_raw)
+    let expected: Vec<String> = top_level_keys(python_raw)
+        .unwrap()
         .into_iter()
         .filter(|k| !["order_id", "amount"].contains(&k.as_str()))
         .flat_map(|k| {
@@ -70,10 +72,9 @@ async fn log_lines_have_the_keys_order_and_types_of_powertools_for_python() {
             .iter()
             .find(|l| l.contains(id.as_str()) && l.contains("greeting requested"))
             .unwrap_or_else(|| panic!("no greeting line for {id}"));
-        // Key order as written (serde_json's Map keeps insertion order only with a feature the
-        // test crate does not enable, so read the keys off the raw line).
+        // Key order as written (a parsed `Map` sorts its keys), read off the raw line.
         let line: Map<String, Value> = serde_json::from_str(raw).unwrap();
-        let keys = keys_in_order(raw);
+        let keys = top_level_keys(raw).unwrap();
         assert_eq!(keys, expected, "{raw}");
         for (k, v) in &line {
             if let Some(t) = python_types.get(k.as_str()) {
@@ -81,45 +82,6 @@ async fn log_lines_have_the_keys_order_and_types_of_powertools_for_python() {
             }
         }
     }
-}
-
-/// The top-level keys of a JSON object line, in the order they appear.
-fn keys_in_order(raw: &str) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut depth = 0usize;
-    let mut chars = raw.char_indices().peekable();
-    let mut expect_key = false;
-    while let Some((_, c)) = chars.next() {
-        match c {
-            '{' | '[' => {
-                depth += 1;
-                expect_key = c == '{' && depth == 1;
-            }
-            '}' | ']' => depth -= 1,
-            ',' if depth == 1 => expect_key = true,
-            '"' => {
-                let mut s = String::new();
-                while let Some((_, c)) = chars.next() {
-                    match c {
-                        '\\' => {
-                            if let Some((_, e)) = chars.next() {
-                                s.push('\\');
-                                s.push(e);
-                            }
-                        }
-                        '"' => break,
-                        c => s.push(c),
-                    }
-                }
-                if expect_key && depth == 1 {
-                    keys.push(s);
-                    expect_key = false;
-                }
-            }
-            _ => {}
-        }
-    }
-    keys
 }
 
 #[tokio::test]
