@@ -7,7 +7,7 @@
 //! - [`layer::InvocationLayer`]: the `tower::Layer` that creates the invocation scope and runs
 //!   each utility's [`layer::InvocationHook`] around the handler.
 //! - [`PowertoolsConfig`]: the Lambda and `POWERTOOLS_*` environment, parsed once.
-//! - [`ColdStart`], [`Timestamp`], [`warning`], [`limits`].
+//! - [`ColdStart`], [`Timestamp`], [`warning`], [`output`].
 //!
 //! Most users never name this crate: the `powertools` crate and its handler macro put it to work.
 
@@ -16,7 +16,7 @@ pub mod config;
 mod context;
 mod invocation;
 pub mod layer;
-pub mod limits;
+pub mod output;
 mod timestamp;
 mod trace_header;
 pub mod warning;
