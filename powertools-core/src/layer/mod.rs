@@ -233,7 +233,7 @@ impl Shared {
                 Err(error)
             }
             Err(payload) => {
-                let report = panic::report(payload.as_ref());
+                let report = panic::report(payload.as_ref(), &invocation);
                 run_end(&InvocationOutcome::Panic(&report));
                 drop(span);
                 std::panic::resume_unwind(payload);

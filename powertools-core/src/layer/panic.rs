@@ -1,42 +1,49 @@
 //! Catching a panic in the handler future long enough for the hooks to record it.
 
 use std::any::Any;
-use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 use std::task::{Context, Poll};
 
 use super::PanicReport;
-
-thread_local! {
-    static LAST_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
-}
+use crate::Invocation;
 
 static INSTALL: Once = Once::new();
 
-/// Installs (once per process) a panic hook that remembers where the last panic on each thread
-/// happened, then calls the hook that was there before, so the usual panic output is unchanged.
+/// Where a panic in an invocation's scope happened, kept in that invocation's extensions (never
+/// per thread: a worker thread serves many invocations, and a payload resumed with
+/// `resume_unwind` runs no panic hook).
+#[derive(Default)]
+struct PanicLocation(Mutex<Option<String>>);
+
+/// Installs (once per process) a panic hook that records where a panic happened on the
+/// invocation in whose scope it happened, then calls the hook that was there before.
 pub(crate) fn install_location_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-            let _ = LAST_LOCATION.try_with(|slot| {
-                if let Ok(mut slot) = slot.try_borrow_mut() {
-                    *slot = location;
-                }
-            });
+            if let Some(l) = info.location() {
+                Invocation::with_current(|invocation| {
+                    if let Some(slot) = invocation
+                        .extensions()
+                        .try_get_or_init(PanicLocation::default)
+                        && let Ok(mut slot) = slot.0.try_lock()
+                    {
+                        *slot = Some(format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                    }
+                });
+            }
             previous(info);
         }));
     });
 }
 
-/// Describes a caught panic payload.
-pub(crate) fn report(payload: &(dyn Any + Send)) -> PanicReport {
+/// Describes a panic payload caught in `invocation`: its message, and the location of the last
+/// panic recorded in that invocation's scope (none when it panicked elsewhere, in a task spawned
+/// outside the scope, say).
+pub(crate) fn report(payload: &(dyn Any + Send), invocation: &Invocation) -> PanicReport {
     let message = if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -44,10 +51,10 @@ pub(crate) fn report(payload: &(dyn Any + Send)) -> PanicReport {
     } else {
         "Box<dyn Any>".to_owned()
     };
-    let location = LAST_LOCATION
-        .try_with(|slot| slot.try_borrow_mut().ok().and_then(|mut s| s.take()))
-        .ok()
-        .flatten();
+    let location = invocation
+        .extensions()
+        .get::<PanicLocation>()
+        .and_then(|slot| slot.0.try_lock().ok().and_then(|mut s| s.take()));
     PanicReport { message, location }
 }
 

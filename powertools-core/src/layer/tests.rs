@@ -102,3 +102,51 @@ async fn the_service_is_clone_for_run_concurrent() {
     let svc = InvocationLayer::new().layer(service_fn(handler));
     assert_clone(&svc);
 }
+
+/// The panic location a hook sees, per invocation.
+#[derive(Default)]
+struct Locations(Mutex<Vec<Option<String>>>);
+
+impl InvocationHook for Arc<Locations> {
+    fn on_end(&self, _invocation: &Invocation, outcome: &InvocationOutcome<'_>) {
+        if let InvocationOutcome::Panic(p) = outcome {
+            self.0.lock().unwrap().push(p.location.clone());
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_panic_location_is_the_panicking_invocations_own() {
+    async fn panics(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+        match event.payload["case"].as_str() {
+            // A task outside the invocation's scope panics on this thread; the handler copes.
+            Some("swallow") => {
+                let joined = tokio::spawn(async { panic!("in a spawned task") }).await;
+                assert!(joined.is_err());
+                Ok(json!("coped"))
+            }
+            // A payload resumed without a panic hook running.
+            Some("resume") => std::panic::resume_unwind(Box::new("resumed")),
+            _ => panic!("in the handler"),
+        }
+    }
+    let locations = Arc::new(Locations::default());
+    let mut svc = InvocationLayer::new()
+        .hook(locations.clone())
+        .layer(service_fn(panics));
+    for case in ["direct", "swallow", "resume"] {
+        let mut event = event(9);
+        event.payload["case"] = json!(case);
+        let fut = svc.ready().await.unwrap().call(event);
+        let joined = tokio::spawn(fut).await;
+        assert_eq!(joined.is_err(), case != "swallow", "{case}");
+    }
+    let seen = locations.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "two invocations panicked");
+    let first = seen[0].as_deref().expect("the handler's own panic has a location");
+    assert!(first.contains("layer/tests.rs"), "{first}");
+    assert_eq!(
+        seen[1], None,
+        "a resumed payload has no location of its own, never an earlier panic's on this thread"
+    );
+}
