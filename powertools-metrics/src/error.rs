@@ -124,6 +124,39 @@ pub enum MetricsError {
     /// Nothing was recorded before a flush, and `raise_on_empty_metrics` is on.
     #[error("no metrics were recorded")]
     NoMetrics,
+    /// The handle of [`current`](crate::current) was used where no invocation run by a
+    /// [`MetricsHook`](crate::MetricsHook) is in scope: at init, or in a task spawned without the
+    /// invocation's scope. Nothing was recorded.
+    #[error(
+        "no invocation is in scope to record metrics into: call it inside the handler, run a \
+         spawned task in the invocation's scope (Invocation::scope), or record at init through \
+         a Metrics handle of your own"
+    )]
+    NoInvocation,
+    /// The invocation's documents were already written (a task outlived its invocation).
+    /// Nothing was recorded.
+    #[error(
+        "invocation {request_id} has ended and its metrics were written; this value was not \
+         recorded (await the task before the handler returns)"
+    )]
+    InvocationEnded {
+        /// The invocation's request id.
+        request_id: String,
+    },
+    /// The document's dimensions and metadata would not fit one CloudWatch Logs event (256 KiB)
+    /// with room for its metrics. Nothing was recorded.
+    #[error(
+        "{key:?} would make the document's dimensions and metadata {bytes} bytes; at most {max} \
+         fit one CloudWatch Logs event with its metrics"
+    )]
+    TooLarge {
+        /// The metadata key or dimension name being added.
+        key: String,
+        /// The size its dimensions and metadata would have, in bytes of JSON.
+        bytes: usize,
+        /// The most they may take.
+        max: usize,
+    },
 }
 
 impl MetricsError {

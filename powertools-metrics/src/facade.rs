@@ -147,8 +147,7 @@ impl Handle {
     fn record(&self, value: f64, merge: Merge) {
         let shared = self.metrics.shared_arc();
         let result = self.labels.iter().try_for_each(|(k, v)| {
-            let base = &shared.settings.base;
-            shared.with_document(Target::Current, |d| d.add_dimension(base, k, v))
+            shared.change(Target::Current, |base, d| d.add_dimension(base, k, v))
         });
         let result = result.and_then(|()| {
             shared.record(

@@ -1,11 +1,13 @@
 //! The invocation hook: the ColdStart metric before the handler, the flush after it.
 
 use std::fmt;
+use std::sync::Arc;
 
 use powertools_core::Invocation;
 use powertools_core::layer::{EventView, InvocationHook, InvocationOutcome};
 
 use crate::document::{Base, Document, Merge};
+use crate::metrics::shared::InvocationMetrics;
 use crate::{Metrics, Resolution, Unit, diagnostics};
 
 /// What [`Metrics`] does around each invocation; from [`Metrics::invocation_hook`].
@@ -61,6 +63,7 @@ impl MetricsHook {
         let shared = self.metrics.shared_arc();
         let settings = &shared.settings;
         if settings.disabled
+            || shared.follows_invocation
             || !settings.capture_cold_start
             || !invocation.context().is_cold_start()
         {
@@ -108,10 +111,21 @@ impl fmt::Debug for MetricsHook {
 
 impl InvocationHook for MetricsHook {
     fn on_start(&self, invocation: &Invocation, _event: &EventView<'_>) {
+        if !self.metrics.follows_invocation() {
+            // The first hook to start the invocation makes its handle the current one.
+            invocation
+                .extensions()
+                .try_get_or_init(|| InvocationMetrics::new(self.metrics.clone()));
+        }
         self.cold_start(invocation);
     }
 
     fn on_end(&self, invocation: &Invocation, _outcome: &InvocationOutcome<'_>) {
-        self.metrics.shared_arc().finish_invocation(invocation);
+        let shared = self.metrics.shared_arc();
+        let last = invocation
+            .extensions()
+            .get::<InvocationMetrics>()
+            .is_some_and(|state| Arc::ptr_eq(state.current.shared_arc(), shared));
+        shared.finish_invocation(invocation, last);
     }
 }

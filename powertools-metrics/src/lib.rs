@@ -3,6 +3,7 @@
 //! compact JSON documents when the handler completes. No network call, no latency added to the
 //! response.
 //!
+//! - [`current`]: the handle of the invocation in scope — what a handler records through.
 //! - [`Metrics`]: the handle user code records through ([`Metrics::add_metric`],
 //!   [`Metrics::add_dimension`], [`Metrics::add_metadata`], [`Metrics::single_metric`], …),
 //!   configured by [`MetricsBuilder`].
@@ -32,13 +33,17 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), powertools_metrics::MetricsError> {
 //! let sink = CaptureSink::new();
-//! let metrics = Metrics::builder().namespace("Shop").service("orders").sink(sink.clone()).build()?;
+//! let metrics = Metrics::builder().namespace("Shop").service("orders").sink(sink.clone())
+//!     .capture_cold_start_metric(true).build()?;
 //! let hook = metrics.invocation_hook();
 //!
 //! let invocation = Invocation::new(InvocationContext::for_test("req-1", "orders-fn").with_cold_start(true));
 //! let render = || None;
 //! hook.on_start(&invocation, &powertools_core::layer::EventView::new(&render));
-//! invocation.clone().scope(async { metrics.add_metric("Orders", Unit::Count, 1.0) }).await?;
+//! invocation.clone().scope(async {
+//!     // The handle of the invocation in scope: `metrics`, whose hook started it.
+//!     powertools_metrics::current().add_metric("Orders", Unit::Count, 1.0)
+//! }).await?;
 //! hook.on_end(&invocation, &InvocationOutcome::Success(&ResponseView::new(&render)));
 //!
 //! let docs = sink.documents();
@@ -68,7 +73,7 @@ pub use document::rules::{
 };
 pub use error::{KeyKind, MetricsError};
 pub use hook::MetricsHook;
-pub use metrics::{BoundMetrics, Metrics, MetricsBuilder};
+pub use metrics::{BoundMetrics, Metrics, MetricsBuilder, current};
 pub use single_metric::SingleMetric;
 pub use sink::{CaptureSink, MetricsSink, StdoutSink, WriterSink};
 pub use unit::{Resolution, Unit};

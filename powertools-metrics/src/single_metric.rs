@@ -87,7 +87,8 @@ impl SingleMetric {
     /// The same as [`Metrics::add_metric`], [`Metrics::add_dimension`] and
     /// [`Metrics::add_metadata`]; nothing is written then.
     pub fn emit(self) -> Result<(), MetricsError> {
-        let shared = self.metrics.shared_arc();
+        let metrics = self.metrics.resolve()?;
+        let shared = metrics.shared_arc();
         let settings = &shared.settings;
         let empty;
         let base = if self.default_dimensions {

@@ -86,6 +86,7 @@ fn bad_configuration_is_a_typed_error() {
     assert_eq!(
         bad(Metrics::builder()
             .namespace("Ns")
+            .capture_cold_start_metric(true)
             .default_dimensions(many.clone())),
         MetricsError::TooManyDimensions { count: 31, max: 30 },
         "29 defaults + service + function_name of ColdStart"
@@ -420,6 +421,7 @@ fn cold_start_is_a_separate_document_with_its_dimensions() {
     let sink = CaptureSink::new();
     let metrics = builder(&sink)
         .default_dimension("env", "prod")
+        .capture_cold_start_metric(true)
         .build()
         .unwrap();
     let hook = metrics.invocation_hook();
@@ -452,8 +454,13 @@ fn cold_start_is_a_separate_document_with_its_dimensions() {
 
     // Overridden function name, from code or the environment.
     for m in [
-        builder(&sink).function_name("from-code").build().unwrap(),
         builder(&sink)
+            .capture_cold_start_metric(true)
+            .function_name("from-code")
+            .build()
+            .unwrap(),
+        builder(&sink)
+            .capture_cold_start_metric(true)
             .environment(&env(&[("POWERTOOLS_METRICS_FUNCTION_NAME", "from-env")]))
             .build()
             .unwrap(),
@@ -465,7 +472,9 @@ fn cold_start_is_a_separate_document_with_its_dimensions() {
     assert_eq!(docs[1]["function_name"], "from-code");
     assert_eq!(docs[2]["function_name"], "from-env");
 
-    // Turned off.
+    // Off by default, and turned off.
+    let off = builder(&sink).build().unwrap();
+    start(&off.invocation_hook(), &invocation("req-4", true));
     let off = builder(&sink)
         .capture_cold_start_metric(false)
         .build()

@@ -95,3 +95,38 @@ fn disabled_by_the_environment_writes_nothing_at_all() {
     );
     assert!(lines.is_empty(), "{lines:#?}");
 }
+
+#[test]
+fn child_writes_one_document() {
+    if !is_child() {
+        return;
+    }
+    let metrics = Metrics::builder().namespace("Stdout").build().unwrap();
+    metrics.add_metric("Orders", Unit::Count, 1.0).unwrap();
+    metrics.flush().unwrap();
+}
+
+#[test]
+fn lambdas_level_filter_keeps_the_documents() {
+    if is_child() {
+        return;
+    }
+    // Lambda drops a line without a `level` (counted as INFO) at WARN and above.
+    for (filter, level) in [("WARN", "WARN"), ("error", "ERROR"), ("FATAL", "FATAL")] {
+        let lines = run_child(
+            "child_writes_one_document",
+            &[("AWS_LAMBDA_LOG_LEVEL", filter)],
+        );
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        let doc = support::emf::check_document(&lines[0].to_string()).unwrap();
+        assert_eq!(doc["Orders"], 1);
+        assert_eq!(doc["level"], level, "{filter}");
+    }
+    for filter in ["INFO", "DEBUG", ""] {
+        let lines = run_child(
+            "child_writes_one_document",
+            &[("AWS_LAMBDA_LOG_LEVEL", filter)],
+        );
+        assert!(lines[0].get("level").is_none(), "{filter}: {lines:#?}");
+    }
+}

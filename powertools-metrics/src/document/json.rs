@@ -39,6 +39,22 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// The length of `s` as a JSON string literal, quotes included, as [`write_str`] writes it.
+pub(crate) fn escaped_len(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    if !needs_escape(bytes) {
+        return bytes.len() + 2;
+    }
+    2 + bytes
+        .iter()
+        .map(|&b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0x00..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
 /// Whether any byte is a control character, `"` or `\\`; eight bytes at a time.
 fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;

@@ -23,6 +23,9 @@ pub(crate) struct Base {
     keys_json: Vec<u8>,
     /// `,"k1":"v1","k2":"v2"`
     members_json: Vec<u8>,
+    /// `,"level":"WARN"` when Lambda's application log-level filter drops `INFO` lines (a line
+    /// without a level counts as `INFO`), so that no filter drops the metrics; else empty.
+    level_json: Vec<u8>,
 }
 
 impl Base {
@@ -42,12 +45,16 @@ impl Base {
             members_json.push(b':');
             json::write_str(&mut members_json, v);
         }
+        let level_json = powertools_core::output::lambda_filter_level()
+            .map(|level| format!(",\"level\":\"{level}\"").into_bytes())
+            .unwrap_or_default();
         Self {
             namespace,
             dimensions,
             namespace_json,
             keys_json,
             members_json,
+            level_json,
         }
     }
 
@@ -185,6 +192,31 @@ fn fingerprint(name: &str) -> u64 {
     head
 }
 
+/// Slots of a document's name index: a power of two, more than twice the metrics a document
+/// holds, so that a lookup probes one or two slots.
+const INDEX_SLOTS: usize = 256;
+
+/// A hash of the whole name (a fingerprint compares only its first bytes).
+fn name_hash(name: &str) -> usize {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let bytes = name.as_bytes();
+    let mut hash = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let mut last = [0u8; 8];
+    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
+    (hash >> 40) as usize
+}
+
+/// The most the dimensions and metadata of one document may take, in bytes of JSON: the rest of
+/// a CloudWatch Logs event is left for at least one metric with 100 values (at most about 6 KiB).
+pub(crate) const MAX_FIXED_BYTES: usize = powertools_core::output::MAX_LINE_BYTES - 16 * 1024;
+
 fn collision_error(key: &str, existing: KeyKind, new: KeyKind) -> MetricsError {
     MetricsError::KeyCollision {
         key: key.to_owned(),
@@ -233,6 +265,9 @@ pub(crate) struct Document {
     /// Where each of these definitions ends in `definitions`.
     definition_ends: Vec<usize>,
     defined: usize,
+    /// Open-addressing index of the metrics by name: `entries[slot - 1]`, 0 for an empty slot
+    /// (allocated with the first metric).
+    index: Vec<u16>,
     pub(crate) buffer: Vec<u8>,
 }
 
@@ -262,11 +297,12 @@ impl Document {
     /// written because it was full).
     pub(crate) fn clear_metrics(&mut self) {
         self.len = 0;
+        self.index.fill(0);
     }
 
     /// Forgets everything, keeping the buffers.
     pub(crate) fn clear(&mut self) {
-        self.len = 0;
+        self.clear_metrics();
         self.dimensions.clear();
         self.overrides_base = false;
         self.primary.clear();
@@ -274,10 +310,6 @@ impl Document {
         self.metadata.clear();
         self.timestamp_ms = None;
         self.recorded = false;
-    }
-
-    fn metrics(&self) -> &[MetricEntry] {
-        &self.entries[..self.len]
     }
 
     fn dimension_index(&self, key: &str) -> Option<usize> {
@@ -292,10 +324,61 @@ impl Document {
     }
 
     fn is_metric(&self, key: &str) -> bool {
-        let fp = fingerprint(key);
-        self.metrics()
-            .iter()
-            .any(|e| e.fingerprint == fp && e.name == key)
+        self.find(key).is_ok()
+    }
+
+    /// The index in `entries` of the metric named `name`, else the index slot where it goes.
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        if self.index.is_empty() {
+            return Err(usize::MAX);
+        }
+        let mut slot = name_hash(name) & (INDEX_SLOTS - 1);
+        loop {
+            match self.index[slot] {
+                0 => return Err(slot),
+                n => {
+                    let i = usize::from(n) - 1;
+                    if self.entries[i].name == name {
+                        return Ok(i);
+                    }
+                }
+            }
+            slot = (slot + 1) & (INDEX_SLOTS - 1);
+        }
+    }
+
+    /// Adds `entries[i]` to the index at `slot` (from [`Document::find`]).
+    fn index_at(&mut self, slot: usize, i: usize) {
+        let slot = if self.index.is_empty() {
+            self.index = vec![0; INDEX_SLOTS];
+            let name = &self.entries[i].name;
+            name_hash(name) & (INDEX_SLOTS - 1)
+        } else {
+            slot
+        };
+        self.index[slot] = (i + 1) as u16;
+    }
+
+    /// The bytes of JSON the document's dimensions and metadata take (an upper bound), plus
+    /// `adding`: what a change would add.
+    fn check_fixed_size(&self, base: &Base, key: &str, adding: usize) -> Result<(), MetricsError> {
+        let sets = 1 + self.sets.len();
+        let mut bytes = 96 + base.namespace_json.len() + base.level_json.len() + adding;
+        bytes += sets * (base.keys_json.len() + 4) + base.members_json.len();
+        for (k, v) in &self.dimensions {
+            bytes += (1 + sets) * (json::escaped_len(k) + 1) + json::escaped_len(v) + 2;
+        }
+        for (k, v) in &self.metadata {
+            bytes += json::escaped_len(k) + v.len() + 2;
+        }
+        if bytes > MAX_FIXED_BYTES {
+            return Err(MetricsError::TooLarge {
+                key: key.chars().take(300).collect(),
+                bytes,
+                max: MAX_FIXED_BYTES,
+            });
+        }
+        Ok(())
     }
 
     fn is_metadata(&self, key: &str) -> bool {
@@ -364,37 +447,38 @@ impl Document {
                 value,
             }));
         }
-        let fp = fingerprint(name);
-        if let Some(entry) = self.entries[..self.len]
-            .iter_mut()
-            .find(|e| e.fingerprint == fp && e.name == name)
-        {
-            if entry.unit != unit || entry.resolution != resolution {
-                return Err(Box::new(MetricsError::ConflictingDefinition {
-                    name: name.to_owned(),
-                    existing_unit: entry.unit,
-                    new_unit: unit,
-                    existing_resolution: entry.resolution,
-                    new_resolution: resolution,
-                }));
+        let slot = match self.find(name) {
+            Err(slot) => slot,
+            Ok(i) => {
+                let entry = &mut self.entries[i];
+                if entry.unit != unit || entry.resolution != resolution {
+                    return Err(Box::new(MetricsError::ConflictingDefinition {
+                        name: name.to_owned(),
+                        existing_unit: entry.unit,
+                        new_unit: unit,
+                        existing_resolution: entry.resolution,
+                        new_resolution: resolution,
+                    }));
+                }
+                match merge {
+                    Merge::Append => entry.rest.push(value),
+                    Merge::Sum => *entry.last_mut() += value,
+                    Merge::Replace => *entry.last_mut() = value,
+                }
+                self.recorded = true;
+                self.ever_recorded = true;
+                return Ok(if entry.count() >= MAX_VALUES_PER_METRIC {
+                    Fill::Full
+                } else {
+                    Fill::Open
+                });
             }
-            match merge {
-                Merge::Append => entry.rest.push(value),
-                Merge::Sum => *entry.last_mut() += value,
-                Merge::Replace => *entry.last_mut() = value,
-            }
-            self.recorded = true;
-            self.ever_recorded = true;
-            return Ok(if entry.count() >= MAX_VALUES_PER_METRIC {
-                Fill::Full
-            } else {
-                Fill::Open
-            });
-        }
+        };
         rules::check_metric_name(name).map_err(Box::new)?;
         if let Some(existing) = self.existing_kind(base, name, KeyKind::Metric) {
             return Err(Box::new(collision_error(name, existing, KeyKind::Metric)));
         }
+        let fp = fingerprint(name);
         let same_definition = if let Some(spare) = self.entries.get_mut(self.len) {
             !spare.reuse(fp, name, unit, resolution, value)
         } else {
@@ -405,6 +489,7 @@ impl Document {
         if !same_definition {
             self.defined = self.defined.min(self.len);
         }
+        self.index_at(slot, self.len);
         self.len += 1;
         self.recorded = true;
         self.ever_recorded = true;
@@ -425,6 +510,8 @@ impl Document {
         rules::check_dimension_name(key)?;
         rules::check_dimension_value(value)?;
         self.collision(base, key, KeyKind::Dimension)?;
+        let adding = 2 * json::escaped_len(key) + json::escaped_len(value) + 4;
+        self.check_fixed_size(base, key, adding)?;
         let in_base = base.get(key).is_some();
         if let Some(i) = self.dimension_index(key) {
             if self.dimensions[i].1 != value {
@@ -492,6 +579,14 @@ impl Document {
             }
         }
         Self::check_count(own.len() + base.dimensions.len())?;
+        let adding = 4
+            + own
+                .iter()
+                .map(|(k, v)| 2 * json::escaped_len(k) + json::escaped_len(v) + 4)
+                .sum::<usize>()
+            + base.keys_json.len();
+        let key = own.first().map_or("", |(k, _)| *k);
+        self.check_fixed_size(base, key, adding)?;
         let mut indices = Vec::with_capacity(own.len());
         for (k, v) in own {
             let i = if let Some(i) = self.dimension_index(k) {
@@ -515,6 +610,13 @@ impl Document {
     ) -> Result<(), MetricsError> {
         rules::check_metadata_key(key)?;
         self.collision(base, key, KeyKind::Metadata)?;
+        let replaced = self
+            .metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |(k, v)| json::escaped_len(k) + v.len() + 2);
+        let adding = (json::escaped_len(key) + json.len() + 2).saturating_sub(replaced);
+        self.check_fixed_size(base, key, adding)?;
         match self.metadata.iter_mut().find(|(k, _)| k == key) {
             Some(entry) => entry.1 = json,
             None => self.metadata.push((key.to_owned(), json)),

@@ -16,14 +16,25 @@ pub const MAX_NAME_CHARS: usize = 255;
 /// The longest dimension value, in characters.
 pub const MAX_DIMENSION_VALUE_CHARS: usize = 1024;
 
-/// The document's own top-level member, never a user key.
-pub(crate) const RESERVED_KEY: &str = "_aws";
+/// The document's own top-level members, never user keys: `_aws`, and `level`, which carries
+/// the level Lambda's application log-level filter reads (see [`super::Base`]).
+fn check_reserved(kind: KeyKind, key: &str) -> Result<(), MetricsError> {
+    match key {
+        "_aws" => Err(MetricsError::invalid(kind, key, "`_aws` is reserved")),
+        "level" => Err(MetricsError::invalid(
+            kind,
+            key,
+            "`level` is reserved: it carries the level Lambda's log-level filter reads",
+        )),
+        _ => Ok(()),
+    }
+}
 
 fn at_most_chars(s: &str, max: usize) -> bool {
     s.len() <= max || s.chars().count() <= max
 }
 
-/// A metric name: 1–255 characters, not `_aws`.
+/// A metric name: 1–255 characters, not `_aws` or `level`.
 pub(crate) fn check_metric_name(name: &str) -> Result<(), MetricsError> {
     let kind = KeyKind::Metric;
     if name.is_empty() {
@@ -36,10 +47,7 @@ pub(crate) fn check_metric_name(name: &str) -> Result<(), MetricsError> {
             "it is longer than 255 characters",
         ));
     }
-    if name == RESERVED_KEY {
-        return Err(MetricsError::invalid(kind, name, "`_aws` is reserved"));
-    }
-    Ok(())
+    check_reserved(kind, name)
 }
 
 /// What CloudWatch asks of dimension names and values: ASCII, at least one character that is not
@@ -80,10 +88,7 @@ pub(crate) fn check_dimension_name(name: &str) -> Result<(), MetricsError> {
     if name.starts_with(':') {
         return Err(MetricsError::invalid(kind, name, "it starts with `:`"));
     }
-    if name == RESERVED_KEY {
-        return Err(MetricsError::invalid(kind, name, "`_aws` is reserved"));
-    }
-    Ok(())
+    check_reserved(kind, name)
 }
 
 /// A dimension value: 1–1024 ASCII characters, not only whitespace.
@@ -97,10 +102,7 @@ pub(crate) fn check_metadata_key(key: &str) -> Result<(), MetricsError> {
     if key.is_empty() {
         return Err(MetricsError::invalid(kind, key, "it is empty"));
     }
-    if key == RESERVED_KEY {
-        return Err(MetricsError::invalid(kind, key, "`_aws` is reserved"));
-    }
-    Ok(())
+    check_reserved(kind, key)
 }
 
 /// A namespace: 1–255 characters among ASCII letters, digits and `. - _ / # :` and space, not

@@ -24,7 +24,7 @@ impl BoundMetrics {
         }
     }
 
-    fn shared(&self) -> &Shared {
+    fn shared(&self) -> &std::sync::Arc<Shared> {
         self.metrics.shared_arc()
     }
 

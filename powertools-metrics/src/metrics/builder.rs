@@ -55,7 +55,7 @@ impl Default for MetricsBuilder {
             service: None,
             default_dimensions: Vec::new(),
             function_name: None,
-            capture_cold_start: true,
+            capture_cold_start: false,
             raise_on_empty: false,
             warn_on_empty: true,
             disabled: None,
@@ -125,7 +125,8 @@ impl MetricsBuilder {
         self
     }
 
-    /// Whether a cold invocation writes the ColdStart metric (default true).
+    /// Whether a cold invocation writes the ColdStart metric (default false, as in Powertools for
+    /// Python and TypeScript).
     pub fn capture_cold_start_metric(mut self, capture: bool) -> Self {
         self.capture_cold_start = capture;
         self

@@ -11,7 +11,7 @@ use powertools_core::Invocation;
 
 pub use bound::BoundMetrics;
 pub use builder::MetricsBuilder;
-use shared::{Shared, Target};
+use shared::{InvocationMetrics, Shared, Target};
 
 use crate::{MetricsHook, SingleMetric, Unit};
 
@@ -97,9 +97,8 @@ macro_rules! recording_methods {
         /// [`MetricsError::DimensionConflict`](crate::MetricsError::DimensionConflict) when an
         /// additional dimension set uses the key with another value.
         pub fn add_dimension(&self, key: &str, value: &str) -> Result<(), crate::MetricsError> {
-            let base = &self.shared().settings.base;
             self.shared()
-                .with_document(self.target(), |d| d.add_dimension(base, key, value))
+                .change(self.target(), |base, d| d.add_dimension(base, key, value))
         }
 
         /// Adds another dimension set: the metrics are published under these dimensions (plus
@@ -112,9 +111,9 @@ macro_rules! recording_methods {
             &self,
             dimensions: &[(K, V)],
         ) -> Result<(), crate::MetricsError> {
-            let base = &self.shared().settings.base;
-            self.shared()
-                .with_document(self.target(), |d| d.add_dimension_set(base, dimensions))
+            self.shared().change(self.target(), |base, d| {
+                d.add_dimension_set(base, dimensions)
+            })
         }
 
         /// Adds a metadata member (any serializable value): searchable in CloudWatch Logs, not
@@ -134,9 +133,8 @@ macro_rules! recording_methods {
                     key: key.to_owned(),
                     message: e.to_string(),
                 })?;
-            let base = &self.shared().settings.base;
             self.shared()
-                .with_document(self.target(), |d| d.add_metadata(base, key, json))
+                .change(self.target(), |base, d| d.add_metadata(base, key, json))
         }
 
         /// Sets the document's timestamp (default: when it is written). A time more than 14 days
@@ -164,18 +162,73 @@ macro_rules! recording_methods {
 }
 pub(crate) use recording_methods;
 
+/// The [`Metrics`] of the invocation in scope: the handle whose [`MetricsHook`] runs it (the
+/// layer of `#[powertools::handler]`, `PowertoolsLayer`, or an
+/// [`InvocationLayer`](powertools_core::layer::InvocationLayer) with
+/// [`Metrics::invocation_hook`]), so what it records is written under that handle's namespace,
+/// service and default dimensions, in the invocation's own document. Invocations running at
+/// once, and layers built in one process, never mix.
+///
+/// Where no such invocation is in scope (init code, a task spawned without the invocation's
+/// scope) it returns a handle that follows the invocation in scope *when it records*: keeping
+/// it in a `static` built at init is fine, and recording through it outside an invocation is
+/// refused with [`MetricsError::NoInvocation`](crate::MetricsError::NoInvocation) — never
+/// accepted and lost. A task that records after its invocation ended gets
+/// [`MetricsError::InvocationEnded`](crate::MetricsError::InvocationEnded).
+///
+/// ```
+/// use powertools_core::{Invocation, InvocationContext, layer::{EventView, InvocationHook, InvocationOutcome, ResponseView}};
+/// use powertools_metrics::{CaptureSink, Metrics, MetricsError, Unit};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), MetricsError> {
+/// // Outside any invocation: refused, not lost.
+/// let early = powertools_metrics::current();
+/// assert_eq!(early.add_metric("Early", Unit::Count, 1.0), Err(MetricsError::NoInvocation));
+///
+/// let sink = CaptureSink::new();
+/// let metrics = Metrics::builder().namespace("Shop").sink(sink.clone()).build()?;
+/// let hook = metrics.invocation_hook();
+/// let invocation = Invocation::new(InvocationContext::for_test("req-1", "orders-fn"));
+/// let render = || None;
+/// hook.on_start(&invocation, &EventView::new(&render));
+/// invocation.clone().scope(async {
+///     powertools_metrics::current().add_metric("Orders", Unit::Count, 1.0)?;
+///     early.add_metric("Orders", Unit::Count, 2.0) // the early handle follows the invocation
+/// }).await?;
+/// hook.on_end(&invocation, &InvocationOutcome::Success(&ResponseView::new(&render)));
+///
+/// assert_eq!(sink.documents()[0]["Orders"], serde_json::json!([1, 2]));
+/// assert_eq!(sink.documents()[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Shop");
+/// # Ok(()) }
+/// ```
+pub fn current() -> Metrics {
+    static FOLLOWER: std::sync::LazyLock<Metrics> = std::sync::LazyLock::new(|| Metrics {
+        shared: Arc::new(Shared::follower()),
+    });
+    Invocation::with_current(|invocation| {
+        invocation
+            .extensions()
+            .get::<InvocationMetrics>()
+            .map(|state| state.current.clone())
+    })
+    .flatten()
+    .unwrap_or_else(|| FOLLOWER.clone())
+}
+
 /// Records CloudWatch metrics as Embedded Metric Format documents.
 ///
 /// A cheap handle (an `Arc`): clone it into every task and keep one in a `static`. Inside an
 /// invocation (run by [`InvocationLayer`](powertools_core::layer::InvocationLayer) with this
 /// handle's [`MetricsHook`]), what is recorded goes to that invocation's document, which the hook
 /// writes when the handler completes; invocations running at once never mix. Outside any
-/// invocation (init code, a plain test), it goes to a process-level document written by
-/// [`Metrics::flush`] (or at the end of the next invocation).
+/// invocation (init code, a plain test, a task spawned without the invocation's scope), it goes
+/// to a process-level document written by [`Metrics::flush`], at the end of the next invocation,
+/// or when the last handle is dropped.
 ///
 /// A task the handler spawns runs outside the invocation's scope: give it
 /// [`Metrics::for_current_invocation`], or run it in the scope with
-/// [`Invocation::scope`](powertools_core::Invocation::scope).
+/// [`Invocation::scope`](powertools_core::Invocation::scope). Inside a handler you usually
+/// record through [`current`], which needs no handle of your own.
 ///
 /// # Example
 /// ```
@@ -209,7 +262,7 @@ impl Metrics {
         MetricsBuilder::default()
     }
 
-    fn shared(&self) -> &Shared {
+    fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
 
@@ -287,6 +340,24 @@ impl Metrics {
 
     pub(crate) fn shared_arc(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Whether this is the handle [`current`] returns outside an invocation.
+    pub(crate) fn follows_invocation(&self) -> bool {
+        self.shared.follows_invocation
+    }
+
+    /// The handle that owns the documents this one records into: itself, or for the handle of
+    /// [`current`] the one running the invocation in scope.
+    pub(crate) fn resolve(&self) -> Result<Metrics, crate::MetricsError> {
+        if !self.follows_invocation() {
+            return Ok(self.clone());
+        }
+        let owner = current();
+        if owner.follows_invocation() {
+            return Err(crate::MetricsError::NoInvocation);
+        }
+        Ok(owner)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The state one [`Metrics`](crate::Metrics) and its clones share, and how a recording finds
 //! its document: the current invocation's, a given invocation's, or the process-level one.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -9,15 +9,13 @@ use powertools_core::{Invocation, Timestamp};
 
 use crate::diagnostics;
 use crate::document::{Base, Document, Fill, Merge, Recording};
-use crate::{MetricsError, MetricsSink, Resolution, Unit};
+use crate::{Metrics, MetricsError, MetricsSink, Resolution, Unit};
 
 /// Documents kept for reuse, at most.
 const POOL_SIZE: usize = 16;
 
 /// Called with an error the invocation hook cannot return.
 pub(crate) type ErrorHandler = Arc<dyn Fn(&MetricsError) + Send + Sync>;
-
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Which document a recording goes to.
 #[derive(Clone, Copy)]
@@ -45,7 +43,9 @@ pub(crate) struct Settings {
 }
 
 pub(crate) struct Shared {
-    id: u64,
+    /// The handle of [`crate::current`]: it has no documents of its own and records through the
+    /// `Metrics` whose hook runs the invocation in scope.
+    pub(crate) follows_invocation: bool,
     pub(crate) settings: Settings,
     /// Metrics recorded outside any invocation.
     process: Mutex<Document>,
@@ -56,42 +56,93 @@ pub(crate) struct Shared {
     pool: Mutex<Vec<Box<Document>>>,
 }
 
-/// The documents of one invocation, one per `Metrics` (keyed by its id), stored in the
-/// invocation's extensions and dropped with it.
-#[derive(Default)]
-struct InvocationDocuments {
+/// The metrics state of one invocation, stored in its extensions by the first [`MetricsHook`]
+/// to start it, and dropped with it.
+///
+/// [`MetricsHook`]: crate::MetricsHook
+pub(crate) struct InvocationMetrics {
+    /// The handle whose hook started the invocation: what [`crate::current`] records through.
+    pub(crate) current: Metrics,
     documents: Mutex<Documents>,
+}
+
+impl InvocationMetrics {
+    pub(crate) fn new(current: Metrics) -> Self {
+        Self {
+            current,
+            documents: Mutex::default(),
+        }
+    }
+}
+
+impl Drop for InvocationMetrics {
+    /// Documents no hook wrote (no `MetricsHook` ran the invocation) are written when the
+    /// invocation is dropped: at its end, or when the last task holding it finishes.
+    fn drop(&mut self) {
+        let documents = self
+            .documents
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        documents.ended = true;
+        let first = documents.first.take();
+        for (owner, mut document) in first.into_iter().chain(documents.others.drain(..)) {
+            if document.has_metrics() {
+                owner.write(&owner.settings.base, &mut document);
+            }
+            owner.recycle(document);
+        }
+    }
 }
 
 /// One document per `Metrics` recording in the invocation: nearly always a single one, kept
 /// inline so that an invocation allocates nothing for it.
 #[derive(Default)]
 struct Documents {
-    first: Option<(u64, Box<Document>)>,
-    others: Vec<(u64, Box<Document>)>,
+    first: Option<(Arc<Shared>, Box<Document>)>,
+    others: Vec<(Arc<Shared>, Box<Document>)>,
+    /// The invocation's documents were written: a later recording is refused.
+    ended: bool,
 }
 
 impl Documents {
-    /// The document of the `Metrics` with this id, made by `new` if it has none yet.
-    fn get_or_insert(&mut self, id: u64, new: impl FnOnce() -> Box<Document>) -> &mut Document {
-        if self.first.as_ref().is_none_or(|(first, _)| *first == id) {
-            return &mut self.first.get_or_insert_with(|| (id, new())).1;
+    /// The document of `shared`, made from its pool if it has none yet.
+    fn get_or_insert(&mut self, shared: &Arc<Shared>) -> &mut Document {
+        if self
+            .first
+            .as_ref()
+            .is_none_or(|(first, _)| Arc::ptr_eq(first, shared))
+        {
+            return &mut self
+                .first
+                .get_or_insert_with(|| (shared.clone(), shared.pooled()))
+                .1;
         }
-        let i = if let Some(i) = self.others.iter().position(|(other, _)| *other == id) {
+        let i = if let Some(i) = self
+            .others
+            .iter()
+            .position(|(other, _)| Arc::ptr_eq(other, shared))
+        {
             i
         } else {
-            self.others.push((id, new()));
+            self.others.push((shared.clone(), shared.pooled()));
             self.others.len() - 1
         };
         &mut self.others[i].1
     }
 
-    /// Takes out the document of the `Metrics` with this id.
-    fn take(&mut self, id: u64) -> Option<Box<Document>> {
-        if self.first.as_ref().is_some_and(|(first, _)| *first == id) {
+    /// Takes out the document of `shared`.
+    fn take(&mut self, shared: &Shared) -> Option<Box<Document>> {
+        if self
+            .first
+            .as_ref()
+            .is_some_and(|(first, _)| std::ptr::eq(Arc::as_ptr(first), shared))
+        {
             return self.first.take().map(|(_, document)| document);
         }
-        let i = self.others.iter().position(|(other, _)| *other == id)?;
+        let i = self
+            .others
+            .iter()
+            .position(|(other, _)| std::ptr::eq(Arc::as_ptr(other), shared))?;
         Some(self.others.swap_remove(i).1)
     }
 }
@@ -107,12 +158,30 @@ pub(crate) fn now_ms() -> u64 {
 impl Shared {
     pub(crate) fn new(settings: Settings) -> Self {
         Self {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            follows_invocation: false,
             settings,
             process: Mutex::new(Document::default()),
             process_used: AtomicBool::new(false),
             pool: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The state of the handle [`crate::current`] returns outside an invocation.
+    pub(crate) fn follower() -> Self {
+        let mut shared = Self::new(Settings {
+            base: Base::new(String::new(), Vec::new()),
+            service: String::new(),
+            default_dimensions: Vec::new(),
+            function_name: None,
+            capture_cold_start: false,
+            raise_on_empty: false,
+            warn_on_empty: false,
+            disabled: true,
+            sink: Arc::new(crate::CaptureSink::new()),
+            on_error: None,
+        });
+        shared.follows_invocation = true;
+        shared
     }
 
     fn pooled(&self) -> Box<Document> {
@@ -127,12 +196,18 @@ impl Shared {
         }
     }
 
-    /// Runs `f` on the document `target` designates.
+    /// Runs `f` on the document `target` designates, with the `Shared` that owns it (another one
+    /// than `self` for the handle of [`crate::current`]).
+    ///
+    /// # Errors
+    /// [`MetricsError::NoInvocation`] for the handle of [`crate::current`] where no invocation
+    /// with a `MetricsHook` is in scope; [`MetricsError::InvocationEnded`] when the invocation's
+    /// documents were already written.
     pub(crate) fn with_document<R>(
-        &self,
+        self: &Arc<Self>,
         target: Target<'_>,
-        f: impl FnOnce(&mut Document) -> R,
-    ) -> R {
+        f: impl FnOnce(&Arc<Shared>, &mut Document) -> R,
+    ) -> Result<R, Box<MetricsError>> {
         match target {
             Target::Invocation(invocation) => self.in_invocation(invocation, f),
             Target::Process => self.in_process(f),
@@ -151,39 +226,70 @@ impl Shared {
         }
     }
 
-    fn in_process<R>(&self, f: impl FnOnce(&mut Document) -> R) -> R {
+    fn in_process<R>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Arc<Shared>, &mut Document) -> R,
+    ) -> Result<R, Box<MetricsError>> {
+        if self.follows_invocation {
+            return Err(Box::new(MetricsError::NoInvocation));
+        }
         self.process_used.store(true, Ordering::Relaxed);
-        f(&mut lock(&self.process))
+        Ok(f(self, &mut lock(&self.process)))
     }
 
-    fn in_invocation<R>(&self, invocation: &Invocation, f: impl FnOnce(&mut Document) -> R) -> R {
-        let Some(state) = invocation
-            .extensions()
-            .try_get_or_init(InvocationDocuments::default)
-        else {
-            diagnostics::warn_once(
-                "extensions-full",
-                "the invocation has no room for metrics state; recording in the process-level document",
-            );
+    fn in_invocation<R>(
+        self: &Arc<Self>,
+        invocation: &Invocation,
+        f: impl FnOnce(&Arc<Shared>, &mut Document) -> R,
+    ) -> Result<R, Box<MetricsError>> {
+        let state = if self.follows_invocation {
+            invocation.extensions().get::<InvocationMetrics>()
+        } else {
+            // Normally made by the hook's `on_start`; without a hook, the first handle to record
+            // makes it, and its documents are written when the invocation is dropped.
+            invocation.extensions().try_get_or_init(|| {
+                InvocationMetrics::new(Metrics {
+                    shared: self.clone(),
+                })
+            })
+        };
+        let Some(state) = state else {
             return self.in_process(f);
         };
+        let owner = if self.follows_invocation {
+            let owner = state.current.shared_arc();
+            if owner.follows_invocation {
+                return Err(Box::new(MetricsError::NoInvocation));
+            }
+            owner
+        } else {
+            self
+        };
         let mut documents = lock(&state.documents);
-        f(documents.get_or_insert(self.id, || self.pooled()))
+        if documents.ended {
+            return Err(Box::new(MetricsError::InvocationEnded {
+                request_id: invocation.context().request_id().to_owned(),
+            }));
+        }
+        Ok(f(owner, documents.get_or_insert(owner)))
     }
 
-    /// Renders a document and hands it to the sink (unless disabled).
+    /// Renders a document and hands it to the sink (unless disabled), in as many documents as
+    /// it takes for each line to fit one CloudWatch Logs event.
     pub(crate) fn write(&self, base: &Base, document: &mut Document) {
-        let line = document.render(base, now_ms());
-        if !self.settings.disabled {
-            self.settings.sink.write_document(line);
+        let now = now_ms();
+        if self.settings.disabled {
+            return;
         }
+        let sink = &self.settings.sink;
+        document.render_each(base, now, |line| sink.write_document(line));
     }
 
     /// Records one value. Inlined into the recording methods: the work is done by
     /// [`Shared::record_boxed`], whose result fits in a register, and only an error is unboxed.
     #[inline]
     pub(crate) fn record(
-        &self,
+        self: &Arc<Self>,
         target: Target<'_>,
         name: &str,
         unit: Unit,
@@ -202,24 +308,37 @@ impl Shared {
     }
 
     fn record_boxed(
-        &self,
+        self: &Arc<Self>,
         target: Target<'_>,
         recording: &Recording<'_>,
     ) -> Result<(), Box<MetricsError>> {
-        // The closure holds two references and returns a pointer-sized result: nothing large is
+        // The closure holds one reference and returns a pointer-sized result: nothing large is
         // moved through the scope lookup and the lock.
-        self.with_document(target, move |document| {
-            let base = &self.settings.base;
+        self.with_document(target, move |shared, document| {
+            let base = &shared.settings.base;
             if document.record_boxed(base, recording)? == Fill::Full {
-                self.write(base, document);
+                shared.write(base, document);
                 document.clear_metrics();
             }
             Ok(())
+        })?
+    }
+
+    /// Runs a check-and-change of the target's document (a dimension, metadata): `f` gets the
+    /// base of the `Metrics` owning the document.
+    pub(crate) fn change(
+        self: &Arc<Self>,
+        target: Target<'_>,
+        f: impl FnOnce(&Base, &mut Document) -> Result<(), MetricsError>,
+    ) -> Result<(), MetricsError> {
+        self.with_document(target, |shared, document| {
+            f(&shared.settings.base, document)
         })
+        .map_err(|e| *e)?
     }
 
     pub(crate) fn set_timestamp(
-        &self,
+        self: &Arc<Self>,
         target: Target<'_>,
         time: SystemTime,
     ) -> Result<(), MetricsError> {
@@ -228,7 +347,13 @@ impl Shared {
             .map_err(|_| MetricsError::TimestampBeforeEpoch)?
             .as_millis();
         let millis = u64::try_from(millis).unwrap_or(u64::MAX);
-        if !self.settings.disabled {
+        let disabled = self
+            .with_document(target, |shared, document| {
+                document.set_timestamp(millis);
+                shared.settings.disabled
+            })
+            .map_err(|e| *e)?;
+        if !disabled {
             let now = SystemTime::now();
             // Checked: a time near `SystemTime`'s end must not overflow (and panic) here.
             let after = |t: SystemTime, secs| t.checked_add(Duration::from_secs(secs));
@@ -244,25 +369,24 @@ impl Shared {
                 );
             }
         }
-        self.with_document(target, |document| document.set_timestamp(millis));
         Ok(())
     }
 
     /// Writes the target's document and clears it.
-    pub(crate) fn flush(&self, target: Target<'_>) -> Result<(), MetricsError> {
-        let recorded = self.with_document(target, |document| {
+    pub(crate) fn flush(self: &Arc<Self>, target: Target<'_>) -> Result<(), MetricsError> {
+        self.with_document(target, |shared, document| {
             let recorded = document.recorded();
             if document.has_metrics() {
-                self.write(&self.settings.base, document);
+                shared.write(&shared.settings.base, document);
             }
             document.clear();
-            recorded
-        });
-        if recorded {
-            Ok(())
-        } else {
-            self.nothing_recorded()
-        }
+            if recorded {
+                Ok(())
+            } else {
+                shared.nothing_recorded()
+            }
+        })
+        .map_err(|e| *e)?
     }
 
     /// Writes the process-level document if it holds metrics (recorded at init, say).
@@ -277,23 +401,33 @@ impl Shared {
         }
     }
 
-    /// An invocation ended: write its document, drop its state, report an empty invocation.
-    pub(crate) fn finish_invocation(&self, invocation: &Invocation) {
-        let document = invocation
-            .extensions()
-            .get::<InvocationDocuments>()
-            .and_then(|state| lock(&state.documents).take(self.id));
-        let recorded = match document {
-            Some(mut document) => {
-                let recorded = document.ever_recorded();
-                if document.has_metrics() {
-                    self.write(&self.settings.base, &mut document);
-                }
-                self.recycle(document);
-                recorded
+    /// An invocation ended for the hook of this `Metrics`: write its document; the hook that
+    /// started the invocation (`last`) also writes the documents of handles that have no hook
+    /// in this layer and closes the invocation to later recordings. Reports an empty invocation.
+    pub(crate) fn finish_invocation(&self, invocation: &Invocation, last: bool) {
+        let mut written = Vec::new();
+        if let Some(state) = invocation.extensions().get::<InvocationMetrics>() {
+            let mut documents = lock(&state.documents);
+            if let Some(own) = documents.take(self) {
+                written.push((None, own));
             }
-            None => false,
-        };
+            if last {
+                documents.ended = true;
+                written.extend(documents.first.take().map(|(s, d)| (Some(s), d)));
+                written.extend(documents.others.drain(..).map(|(s, d)| (Some(s), d)));
+            }
+        }
+        let mut recorded = false;
+        for (owner, mut document) in written {
+            let owner: &Shared = owner.as_deref().unwrap_or(self);
+            if std::ptr::eq(owner, self) {
+                recorded |= document.ever_recorded();
+            }
+            if document.has_metrics() {
+                owner.write(&owner.settings.base, &mut document);
+            }
+            owner.recycle(document);
+        }
         self.flush_process_quietly();
         if !recorded && let Err(error) = self.nothing_recorded() {
             self.report(&error);
