@@ -11,7 +11,9 @@ use powertools_core::config::LogLevel;
 /// original timestamps — when an ERROR line is logged (if `flush_on_error_log`) or when the
 /// handler returns `Err` or panics; they are discarded when the invocation succeeds. The buffer
 /// is bounded: when a line does not fit, the oldest lines are evicted and one warning line says
-/// how many. Outside an invocation nothing is buffered.
+/// how many (at a level Lambda's log-level filter keeps, `ERROR` under
+/// `AWS_LAMBDA_LOG_LEVEL=ERROR`). Held lines are already within CloudWatch's event size (see the
+/// crate documentation). Outside an invocation nothing is buffered.
 ///
 /// # Example
 /// ```

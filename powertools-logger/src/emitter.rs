@@ -7,7 +7,8 @@ use tracing::Level;
 use crate::buffer::{BufferConfig, Pushed};
 use crate::format::json;
 use crate::format::{
-    LineFormatter, LineInput, LogRecord, Message, Scratch, render_line, with_scratch,
+    LineFormatter, LineInput, LogRecord, Message, Scratch, fit_custom_line, fit_line, is_too_long,
+    render_line, with_scratch,
 };
 use crate::sink::LogSink;
 use crate::state::InvocationLogState;
@@ -21,6 +22,8 @@ pub(crate) struct Emitter {
     pub(crate) sink: Box<dyn LogSink>,
     pub(crate) formatter: Option<Box<dyn LineFormatter>>,
     pub(crate) buffer: Option<BufferConfig>,
+    /// The level of warnings that say lines are lost: one Lambda's log-level filter keeps.
+    pub(crate) kept_level: &'static str,
 }
 
 impl std::fmt::Debug for Emitter {
@@ -30,6 +33,7 @@ impl std::fmt::Debug for Emitter {
             .field("dev", &self.dev)
             .field("formatter", &self.formatter.is_some())
             .field("buffer", &self.buffer)
+            .field("kept_level", &self.kept_level)
             .finish_non_exhaustive()
     }
 }
@@ -42,6 +46,7 @@ impl Emitter {
         sink: Box<dyn LogSink>,
         formatter: Option<Box<dyn LineFormatter>>,
         buffer: Option<BufferConfig>,
+        kept_level: &'static str,
     ) -> Self {
         let mut service_member = Vec::new();
         service_member.extend_from_slice(b",\"service\":");
@@ -59,6 +64,7 @@ impl Emitter {
             sink,
             formatter,
             buffer,
+            kept_level,
         }
     }
 
@@ -74,9 +80,17 @@ impl Emitter {
             sampling_rate: &self.sampling_member,
         };
         render_line(scratch, input, &statics, invocation);
+        // The one cost a line that fits pays: CloudWatch would cut a longer one into pieces that
+        // are not JSON.
+        if is_too_long(&scratch.line) {
+            fit_line(scratch);
+        }
         let state = invocation.map(InvocationLogState::of);
         if let Some(formatter) = &self.formatter {
             self.apply_formatter(formatter.as_ref(), scratch, input, invocation, state);
+            if is_too_long(&scratch.alt) {
+                fit_custom_line(&mut scratch.alt);
+            }
             let line = std::mem::take(&mut scratch.alt);
             self.route(input.level, &line, state);
             scratch.alt = line;
@@ -139,7 +153,7 @@ impl Emitter {
             if config.holds(LogLevel::from(level)) {
                 let pushed = state.buffer().push(line, config.max_bytes_value());
                 if pushed == Pushed::FirstEviction {
-                    self.warn(&format!(
+                    self.warn_lost(&format!(
                         "the log buffer ({} bytes) is full: the oldest buffered lines are being \
                          evicted; the number evicted is reported when the buffer is flushed",
                         config.max_bytes_value()
@@ -164,7 +178,7 @@ impl Emitter {
             (buffer.take(), buffer.take_evicted())
         };
         if evicted > 0 {
-            self.warn(&format!(
+            self.warn_lost(&format!(
                 "{evicted} buffered log lines were evicted because the log buffer was full; \
                  the {} lines that follow are the most recent ones",
                 lines.len()
@@ -184,9 +198,17 @@ impl Emitter {
         }
     }
 
-    /// Writes a warning line through the sink.
+    /// Writes a warning line through the sink (`"level":"WARN"`).
     pub(crate) fn warn(&self, message: &str) {
         let line = powertools_core::warning::render("powertools_logger", message);
+        self.sink.write_line(line.as_bytes());
+    }
+
+    /// Writes a warning that lines are lost through the sink, at a level Lambda's log-level
+    /// filter keeps (a `WARN` line would be dropped under `AWS_LAMBDA_LOG_LEVEL=ERROR`).
+    pub(crate) fn warn_lost(&self, message: &str) {
+        let line =
+            powertools_core::warning::render_at(self.kept_level, "powertools_logger", message);
         self.sink.write_line(line.as_bytes());
     }
 

@@ -21,6 +21,38 @@
 //!   every line, scoped to the invocation or the process.
 //! - [`LogSink`], [`StdoutSink`], [`MemorySink`]: where lines go.
 //!
+//! # Every line fits one CloudWatch Logs event
+//!
+//! Lambda cuts a stdout line longer than
+//! [`MAX_LINE_BYTES`](powertools_core::output::MAX_LINE_BYTES) (262,118 bytes) into several
+//! CloudWatch events, and the pieces are not JSON: the line's level, keys and fields are lost.
+//! So every line the logger writes — event lines, the hook's lines (the logged event, the
+//! handler's error), buffered lines, its own warnings — is at most that long (newline aside) and
+//! one JSON object. A line that would be longer has its largest values shortened, until it fits:
+//!
+//! - first the `message`, appended keys, span and event fields and `exception…` members: every
+//!   value above a common cap is cut down to it, the cap as high as the limit allows, so smaller
+//!   values are kept whole;
+//! - the Powertools keys (`level`, `location`, `timestamp`, `service`, `cold_start`,
+//!   `function_*`, `correlation_id`, `xray_trace_id`, …) keep their values, and every key keeps its
+//!   place;
+//! - a shortened string keeps its beginning, cut between characters (never inside a UTF-8
+//!   character or an escape sequence), and ends with `…[truncated N bytes]`, N counting the
+//!   bytes of the value (UTF-8, unescaped) that were removed;
+//! - a shortened object or array (a big appended value, a message that is a JSON object)
+//!   becomes a string: the beginning of its JSON text and the same marker;
+//! - only a line with thousands of keys (too many for shortening values to be enough) has keys
+//!   left out, the largest first, and its message then ends with `…[left out K keys, N bytes]`.
+//!
+//! ```text
+//! {"level":"INFO",…,"message":"order created","timestamp":"…",…,"payload":"{\"items\":[1,2,…[truncated 301234 bytes]",…}
+//! ```
+//!
+//! A line that fits pays one length comparison for this. With a custom [`LineFormatter`], the
+//! [`LogRecord`] it gets is made from the shortened line, and its output, when longer than the
+//! limit, is shortened the same way if it is a JSON object (else cut, with the marker). In
+//! [`dev`](Logger::dev) mode the shortened line is indented.
+//!
 //! # Example
 //! ```no_run
 //! use lambda_runtime::{service_fn, Error, LambdaEvent};

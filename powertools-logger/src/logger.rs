@@ -239,6 +239,12 @@ impl Logger {
             self.lambda_level,
             self.directives.default_level(),
         );
+        // Warnings that lines are lost must pass Lambda's filter: the one this logger was
+        // configured with, or the process's (`AWS_LAMBDA_LOG_LEVEL`), whichever is more severe.
+        let kept_level = powertools_core::output::kept_level(match resolution.lambda_cap {
+            Some(cap) if cap <= LevelFilter::ERROR => "ERROR",
+            _ => "WARN",
+        });
         let emitter = Arc::new(Emitter::new(
             self.service,
             self.sample_rate,
@@ -246,6 +252,7 @@ impl Logger {
             self.sink.unwrap_or_else(|| Box::new(StdoutSink)),
             self.formatter,
             self.buffer,
+            kept_level,
         ));
         for error in &self.directive_errors {
             emitter.warn(&format!("{error}; skipping it"));
@@ -255,14 +262,14 @@ impl Logger {
             let upper = |l: LevelFilter| l.to_string().to_uppercase();
             let capped = directives.cap(cap);
             if let Some(ours) = resolution.overridden {
-                emitter.warn(&format!(
+                emitter.warn_lost(&format!(
                     "the log level {} is more verbose than AWS_LAMBDA_LOG_LEVEL={}; Lambda's \
                      level wins and lines below it are not written",
                     upper(ours),
                     upper(cap)
                 ));
             } else if capped {
-                emitter.warn(&format!(
+                emitter.warn_lost(&format!(
                     "some log directives are more verbose than AWS_LAMBDA_LOG_LEVEL={0}; they \
                      are capped at {0}",
                     upper(cap)
@@ -327,7 +334,7 @@ impl Logger {
             Ok(hook) => hook,
             Err((hook, error)) => {
                 hook.emitter
-                    .warn(&format!("{error}; the powertools logger is not installed"));
+                    .warn_lost(&format!("{error}; the powertools logger is not installed"));
                 hook
             }
         }
@@ -370,7 +377,7 @@ impl LoggerHook {
                 .init()
                 .is_err()
             {
-                self.emitter.warn(
+                self.emitter.warn_lost(
                     "a `log` logger is already installed: records of the `log` crate do not reach \
                      the powertools logger",
                 );

@@ -227,6 +227,66 @@ fn a_full_buffer_evicts_the_oldest_and_says_so() {
 }
 
 #[test]
+fn buffer_eviction_warnings_pass_lambdas_filter() {
+    // Lambda keeps ERROR lines only: the buffer holds ERROR lines, and its warnings about the
+    // lines it lost must be ERROR lines too, or Lambda drops them.
+    let (logger, sink) = logger(&[("AWS_LAMBDA_LOG_LEVEL", "ERROR")]);
+    let logger = logger.buffer(
+        BufferConfig::new()
+            .max_bytes(900)
+            .buffer_at_level(LogLevel::Error)
+            .flush_on_error_log(false),
+    );
+    let _ = invoke(logger, json!({}), |_e| async {
+        for n in 0..10 {
+            tracing::error!(n, "held line with some padding to fill the buffer quickly");
+        }
+        Err::<Value, Error>("boom".into())
+    });
+    let lines = sink.json_lines();
+    let warnings: Vec<_> = lines
+        .iter()
+        .filter(|l| l["message"].as_str().unwrap().contains("log buffer"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{lines:?}");
+    assert!(warnings[0]["message"].as_str().unwrap().contains("is full"));
+    assert!(
+        warnings[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("were evicted")
+    );
+    assert!(lines.iter().all(|l| l["level"] == "ERROR"), "{lines:?}");
+}
+
+#[test]
+fn buffered_and_logged_event_lines_fit_one_cloudwatch_event() {
+    let (logger, sink) = buffered(
+        &[("POWERTOOLS_LOGGER_LOG_EVENT", "true")],
+        BufferConfig::new().max_bytes(2_000_000),
+    );
+    let body = "é\"🚀\n".repeat(100_000);
+    let event = json!({ "body": body });
+    let held = "held ".repeat(80_000);
+    let held_for_handler = held.clone();
+    let _ = invoke(logger, event.clone(), move |_e| {
+        let held = held_for_handler.clone();
+        async move {
+            tracing::debug!(payload = held.as_str(), "held");
+            Err::<Value, Error>("boom".into())
+        }
+    });
+    let lines = sink.lines();
+    assert_eq!(lines.len(), 3, "logged event, held line, error");
+    let logged = common::assert_fits(&lines[0]);
+    common::assert_shortened(&logged["message"], &event.to_string());
+    assert_eq!(logged["function_request_id"], "req-1");
+    let flushed = common::assert_fits(&lines[1]);
+    assert_eq!(flushed["message"], "held");
+    common::assert_shortened(&flushed["payload"], &held);
+}
+
+#[test]
 fn sampling_turns_debug_on_for_the_invocation() {
     let (sampled, sink) = logger(&[("POWERTOOLS_LOGGER_SAMPLE_RATE", "1")]);
     invoke(sampled, json!({}), |_e| async {

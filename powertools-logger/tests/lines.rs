@@ -391,7 +391,8 @@ fn lambda_log_level_wins_and_warns() {
     });
     let lines = sink.json_lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert_eq!(lines[0]["level"], "WARN");
+    // At the level Lambda's filter keeps: a WARN line would be dropped by Lambda.
+    assert_eq!(lines[0]["level"], "ERROR");
     assert!(
         lines[0]["message"]
             .as_str()
@@ -399,6 +400,33 @@ fn lambda_log_level_wins_and_warns() {
             .contains("AWS_LAMBDA_LOG_LEVEL=ERROR")
     );
     assert_eq!(lines[1]["message"], "kept");
+}
+
+#[test]
+fn warnings_that_lines_are_lost_pass_lambdas_filter_and_others_stay_warn() {
+    let level_of_warning = |vars: &[(&str, &str)], directives: &str| {
+        let (logger, sink) = logger(vars);
+        let _parts = logger.directives(directives).into_parts();
+        let lines = sink.json_lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        lines[0]["level"].as_str().unwrap().to_owned()
+    };
+    // Our level is more verbose than Lambda's: lines are lost.
+    let more_verbose = [
+        ("POWERTOOLS_LOG_LEVEL", "DEBUG"),
+        ("AWS_LAMBDA_LOG_LEVEL", "ERROR"),
+    ];
+    assert_eq!(level_of_warning(&more_verbose, ""), "ERROR");
+    let more_verbose = [
+        ("POWERTOOLS_LOG_LEVEL", "DEBUG"),
+        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+    ];
+    assert_eq!(level_of_warning(&more_verbose, ""), "WARN");
+    // Directives capped by Lambda's level: lines are lost.
+    let lambda = [("AWS_LAMBDA_LOG_LEVEL", "ERROR")];
+    assert_eq!(level_of_warning(&lambda, "error,chatty=debug"), "ERROR");
+    // A directive that does not parse: a plain warning.
+    assert_eq!(level_of_warning(&[], "=broken"), "WARN");
 }
 
 #[test]

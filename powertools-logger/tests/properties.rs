@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{install, json, keys, logger};
+use common::{RawSink, assert_fits, install, json, keys, logger, shortened};
 use powertools_core::Invocation;
 use powertools_logger::RESERVED_KEYS;
 use proptest::prelude::*;
@@ -83,5 +83,80 @@ proptest! {
             serde_json::Value::String(message.clone())
         };
         prop_assert_eq!(&first["message"], &expected_message);
+    }
+}
+
+/// A string of up to `max` bytes or so: a short hostile pattern repeated.
+fn long_string(max: usize) -> impl Strategy<Value = String> {
+    (any_string(), 0..=max).prop_map(|(unit, len)| {
+        if unit.is_empty() {
+            String::new()
+        } else {
+            unit.repeat(len / unit.len())
+        }
+    })
+}
+
+/// Whether `value` is `original` whole, or shortened: a beginning of it with the marker counting
+/// the rest. Non-strings are compared as their JSON text.
+fn kept_or_shortened(value: &serde_json::Value, original: &serde_json::Value) -> bool {
+    if value == original {
+        return true;
+    }
+    let whole = original
+        .as_str()
+        .map_or_else(|| original.to_string(), str::to_owned);
+    shortened(value).is_some_and(|(kept, removed)| {
+        whole.starts_with(kept) && kept.len() + removed == whole.len()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn every_line_fits_one_cloudwatch_event(
+        message in long_string(300_000),
+        value in long_string(300_000),
+        appended in long_string(150_000),
+        key in name(),
+    ) {
+        let (logger, _) = logger(&[("POWERTOOLS_SERVICE_NAME", "svc")]);
+        let sink = RawSink::default();
+        let (dispatch, _hook) = install(logger.sink(sink.clone()));
+        tracing::dispatcher::with_default(&dispatch, || {
+            Invocation::for_test("req-1").sync_scope(|| {
+                powertools_logger::set_correlation_id("corr-1");
+                powertools_logger::append_key(&key, &appended).unwrap();
+                tracing::info!(raw = value.as_str(), small = 1, "{}", message);
+            });
+        });
+        let lines = sink.lines();
+        prop_assert_eq!(lines.len(), 1);
+        let line = assert_fits(&lines[0]);
+        prop_assert_eq!(&line["level"], "INFO");
+        prop_assert_eq!(&line["service"], "svc");
+        prop_assert_eq!(&line["function_request_id"], "req-1");
+        prop_assert_eq!(&line["correlation_id"], "corr-1");
+        prop_assert_eq!(&line["small"], 1);
+        prop_assert!(kept_or_shortened(&line["raw"], &serde_json::Value::String(value.clone())));
+        let written = if RESERVED_KEYS.contains(&key.as_str()) {
+            format!("field_{key}")
+        } else {
+            key.clone()
+        };
+        prop_assert!(kept_or_shortened(&line[written.as_str()], &serde_json::Value::String(appended.clone())));
+        let as_object = message.trim_start().starts_with('{')
+            && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(message.trim()).is_ok();
+        let expected_message = if as_object {
+            serde_json::from_str(message.trim()).unwrap()
+        } else {
+            serde_json::Value::String(message.clone())
+        };
+        // A message that is an object is shortened from its compact JSON text.
+        prop_assert!(
+            kept_or_shortened(&line["message"], &expected_message),
+            "{:.200}", line["message"]
+        );
     }
 }

@@ -2,10 +2,12 @@
 
 use std::cell::RefCell;
 
+use powertools_core::output::MAX_LINE_BYTES;
 use powertools_core::{Invocation, Timestamp};
 use tracing::Level;
 
 use super::fields::EventParts;
+use super::fit;
 use super::json;
 use super::reserved::write_user_key;
 use crate::state::{InvocationLogState, persistent_keys};
@@ -152,6 +154,52 @@ pub(crate) fn render_line(
         out.extend_from_slice(tail);
     }
     out.extend_from_slice(b"}\n");
+}
+
+/// Whether `line` (newline included) is longer than one CloudWatch Logs event holds: the one
+/// comparison a line that fits pays.
+#[inline]
+pub(crate) fn is_too_long(line: &[u8]) -> bool {
+    line.len() > MAX_LINE_BYTES + 1
+}
+
+/// Shortens the rendered line in `scratch` (too long: see [`is_too_long`]) to
+/// [`MAX_LINE_BYTES`], its largest values first (see [`fit`]), and moves the parts' ranges with
+/// it.
+#[cold]
+#[inline(never)]
+pub(crate) fn fit_line(scratch: &mut Scratch) {
+    let body = scratch.line.strip_suffix(b"\n").unwrap_or(&scratch.line);
+    let mut out = Vec::with_capacity(MAX_LINE_BYTES + 1);
+    if let Some(placed) = fit::fit_object(body, MAX_LINE_BYTES, &mut out) {
+        let ranges = &mut scratch.ranges;
+        ranges.message = placed
+            .iter()
+            .find(|p| p.is_message)
+            .map_or(0..0, |p| p.new_value.clone());
+        ranges.fields = fit::remap(&ranges.fields, &placed);
+        ranges.error = fit::remap(&ranges.error, &placed);
+    } else {
+        // Not reached: the logger's own lines are JSON objects.
+        fit::cut_text(body, MAX_LINE_BYTES, &mut out);
+        scratch.ranges = LineRanges::default();
+    }
+    out.push(b'\n');
+    scratch.line = out;
+}
+
+/// Shortens a line of a custom formatter (newline included) to [`MAX_LINE_BYTES`]: like the
+/// logger's own lines when it is a JSON object, else cut with the marker.
+#[cold]
+#[inline(never)]
+pub(crate) fn fit_custom_line(line: &mut Vec<u8>) {
+    let body = line.strip_suffix(b"\n").unwrap_or(line);
+    let mut out = Vec::with_capacity(MAX_LINE_BYTES + 1);
+    if fit::fit_object(body, MAX_LINE_BYTES, &mut out).is_none() {
+        fit::cut_text(body, MAX_LINE_BYTES, &mut out);
+    }
+    out.push(b'\n');
+    *line = out;
 }
 
 /// Appended keys: persistent ones, then the invocation's (which win over persistent ones of the

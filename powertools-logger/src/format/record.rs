@@ -5,7 +5,9 @@ use tracing::Level;
 
 /// One line to be written, as a custom [`LineFormatter`] sees it.
 ///
-/// All the parts of the default line are here, plus the default line itself.
+/// All the parts of the default line are here, plus the default line itself. When the default
+/// line would be longer than a CloudWatch Logs event holds, the parts are those of the shortened
+/// line (see the crate documentation: values end with `…[truncated N bytes]`).
 #[derive(Debug)]
 pub struct LogRecord<'a> {
     pub(crate) level: Level,
@@ -68,7 +70,10 @@ impl<'a> LogRecord<'a> {
 /// Formats lines in a schema of one's own.
 ///
 /// Write exactly one line into `out` (a trailing newline is added when missing). Implemented for
-/// closures.
+/// closures. A line longer than
+/// [`MAX_LINE_BYTES`](powertools_core::output::MAX_LINE_BYTES) is shortened before it is
+/// written: its largest values, when it is a JSON object, as the default line's; else it is cut
+/// and ends with `…[truncated N bytes]`.
 ///
 /// # Example
 /// ```

@@ -57,3 +57,66 @@ pub fn keys(line: &str) -> Vec<String> {
 pub fn json(line: &str) -> Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
 }
+
+/// A sink that keeps each line's bytes as written (a `MemorySink` would repair broken UTF-8).
+#[derive(Clone, Default)]
+pub struct RawSink(pub std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+impl RawSink {
+    /// The lines written so far, newline included, each checked to be UTF-8.
+    pub fn lines(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| String::from_utf8(l.clone()).expect("a line is UTF-8"))
+            .collect()
+    }
+}
+
+impl powertools_logger::LogSink for RawSink {
+    fn write_line(&self, line: &[u8]) {
+        self.0.lock().unwrap().push(line.to_vec());
+    }
+}
+
+/// The kept beginning of a value shortened to fit CloudWatch, and the number of bytes its
+/// marker (`…[truncated N bytes]`) says were removed; `None` when it has no marker.
+pub fn shortened(value: &Value) -> Option<(&str, usize)> {
+    let text = value.as_str()?;
+    let at = text.rfind("\u{2026}[truncated ")?;
+    let removed = text[at..]
+        .strip_prefix("\u{2026}[truncated ")?
+        .strip_suffix(" bytes]")?
+        .parse()
+        .ok()?;
+    Some((&text[..at], removed))
+}
+
+/// Asserts that `value` is `original` shortened: a beginning of it, and the marker counting the
+/// rest.
+pub fn assert_shortened(value: &Value, original: &str) {
+    let (kept, removed) =
+        shortened(value).unwrap_or_else(|| panic!("no marker at the end of {value:.200}"));
+    assert!(original.starts_with(kept), "not a beginning of the value");
+    assert!(!kept.is_empty(), "something is kept");
+    assert_eq!(
+        kept.len() + removed,
+        original.len(),
+        "the marker counts what went"
+    );
+}
+
+/// Asserts that `line` (newline included) fits one CloudWatch Logs event and is one JSON object.
+pub fn assert_fits(line: &str) -> Value {
+    assert!(
+        line.ends_with('\n') && line.matches('\n').count() == 1,
+        "one line"
+    );
+    assert!(
+        line.len() - 1 <= powertools_core::output::MAX_LINE_BYTES,
+        "{} bytes",
+        line.len() - 1
+    );
+    json(line)
+}
