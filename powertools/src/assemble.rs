@@ -3,7 +3,7 @@
 use powertools_core::layer::InvocationLayer;
 use powertools_core::warning::warn;
 #[cfg(feature = "metrics")]
-use powertools_core::warning::warn_once;
+use powertools_core::warning::warn_once_kept;
 use tracing::Dispatch;
 #[allow(unused_imports)]
 use tracing_subscriber::layer::SubscriberExt;
@@ -73,8 +73,9 @@ pub(crate) fn assemble_parts(
     };
 
     #[cfg(feature = "metrics")]
-    if let Some(metrics) = metrics_part(&mut builder, lenient)? {
-        invocation_layer = invocation_layer.hook(current_metrics::CurrentMetricsHook::new(metrics));
+    {
+        let metrics = metrics_part(&mut builder, lenient)?;
+        invocation_layer = invocation_layer.hook(metrics.invocation_hook());
     }
 
     #[cfg(feature = "tracer")]
@@ -138,18 +139,18 @@ fn logger_parts(
     Ok(logger.into_layer_and_hook())
 }
 
+/// The layer's own `Metrics` (never one shared with another layer): from the builder's
+/// settings and the environment. Without a namespace, the attribute's lenient build gets a
+/// disabled handle and one warning line that Lambda's log-level filter keeps.
 #[cfg(feature = "metrics")]
 fn metrics_part(
     builder: &mut PowertoolsLayerBuilder,
     lenient: bool,
-) -> Result<Option<powertools_metrics::Metrics>, ConfigError> {
-    use powertools_metrics::Metrics;
+) -> Result<powertools_metrics::Metrics, ConfigError> {
+    use powertools_metrics::{Metrics, MetricsError};
 
     if let Some(metrics) = builder.metrics.take() {
-        return Ok(Some(metrics));
-    }
-    if let Some(global) = current_metrics::GLOBAL.get() {
-        return Ok(Some(global.clone()));
+        return Ok(metrics);
     }
     let mut metrics = Metrics::builder();
     if let Some(service) = &builder.service {
@@ -162,18 +163,26 @@ fn metrics_part(
         metrics = metrics.capture_cold_start_metric(on);
     }
     match metrics.build() {
-        Ok(metrics) => Ok(Some(
-            current_metrics::GLOBAL.get_or_init(|| metrics).clone(),
-        )),
+        Ok(metrics) => Ok(metrics),
         Err(error) if lenient => {
-            // Same key as `current_metrics::global`: the handler's first `current()` call
-            // meets the same error, and one line says it.
-            warn_once(
+            let advice = match error {
+                MetricsError::MissingNamespace => {
+                    "no metrics namespace: add `namespace = \"…\"` to #[powertools::handler] or set \
+                     POWERTOOLS_METRICS_NAMESPACE"
+                        .to_owned()
+                }
+                other => other.to_string(),
+            };
+            warn_once_kept(
                 METRICS_WARNING,
                 LOCATION,
-                &format!("{error}; metrics recorded by this function are not written"),
+                &format!("{advice}; metrics recorded by this function are not written"),
             );
-            Ok(None)
+            Ok(Metrics::builder()
+                .namespace("Undefined")
+                .disabled(true)
+                .build()
+                .unwrap_or_else(|_| unreachable!("a disabled handle with a valid namespace")))
         }
         Err(error) => Err(error.into()),
     }
@@ -196,78 +205,4 @@ fn tracer_part(builder: &mut PowertoolsLayerBuilder) -> powertools_tracer::Trace
         }
         tracer.build()
     })
-}
-
-/// The `Metrics` handle of the layer running the current invocation.
-#[cfg(feature = "metrics")]
-pub(crate) mod current_metrics {
-    use std::sync::OnceLock;
-
-    use powertools_core::Invocation;
-    use powertools_core::layer::{EventView, InvocationHook, InvocationOutcome};
-    use powertools_metrics::{Metrics, MetricsHook};
-
-    /// The handle of the first layer built in the process (or built from the environment by
-    /// [`crate::metrics::current`] outside any invocation).
-    pub(crate) static GLOBAL: OnceLock<Metrics> = OnceLock::new();
-
-    /// Stored in the invocation's extensions by [`CurrentMetricsHook`].
-    struct InvocationMetrics(Metrics);
-
-    /// The metrics hook, plus making its handle the invocation's current one.
-    pub(crate) struct CurrentMetricsHook {
-        metrics: Metrics,
-        inner: MetricsHook,
-    }
-
-    impl CurrentMetricsHook {
-        pub(crate) fn new(metrics: Metrics) -> Self {
-            Self {
-                inner: metrics.invocation_hook(),
-                metrics,
-            }
-        }
-    }
-
-    impl InvocationHook for CurrentMetricsHook {
-        fn on_start(&self, invocation: &Invocation, event: &EventView<'_>) {
-            invocation
-                .extensions()
-                .try_get_or_init(|| InvocationMetrics(self.metrics.clone()));
-            self.inner.on_start(invocation, event);
-        }
-
-        fn on_end(&self, invocation: &Invocation, outcome: &InvocationOutcome<'_>) {
-            self.inner.on_end(invocation, outcome);
-        }
-    }
-
-    pub(crate) fn current() -> Metrics {
-        Invocation::with_current(|invocation| {
-            invocation
-                .extensions()
-                .get::<InvocationMetrics>()
-                .map(|m| m.0.clone())
-        })
-        .flatten()
-        .unwrap_or_else(|| global().clone())
-    }
-
-    fn global() -> &'static Metrics {
-        GLOBAL.get_or_init(|| match Metrics::builder().build() {
-            Ok(metrics) => metrics,
-            Err(error) => {
-                powertools_core::warning::warn_once(
-                    super::METRICS_WARNING,
-                    super::LOCATION,
-                    &format!("{error}; metrics recorded by this function are not written"),
-                );
-                Metrics::builder()
-                    .namespace("Undefined")
-                    .disabled(true)
-                    .build()
-                    .unwrap_or_else(|_| unreachable!("a disabled handle with a valid namespace"))
-            }
-        })
-    }
 }

@@ -139,7 +139,8 @@ impl PowertoolsLayerBuilder {
         self
     }
 
-    /// Emit the ColdStart metric on cold invocations (default on).
+    /// Emit the ColdStart metric on cold invocations (default off, as in Powertools for Python
+    /// and TypeScript).
     pub fn capture_cold_start_metric(mut self, on: bool) -> Self {
         self.capture_cold_start_metric = Some(on);
         self

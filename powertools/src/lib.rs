@@ -17,7 +17,7 @@
 //!
 //! Every invocation then writes Powertools-compatible JSON log lines (with `cold_start`,
 //! `function_request_id`, `xray_trace_id`, …), one EMF document with the metrics it recorded
-//! (plus a `ColdStart` document on a cold start), and — with active tracing — a `## handler`
+//! (plus a `ColdStart` document on a cold start with `capture_cold_start_metric`), and — with active tracing — a `## handler`
 //! subsegment with the `ColdStart` and `Service` annotations and the spans the handler opened.
 //!
 //! The attribute is sugar over [`PowertoolsLayer`], a `tower::Layer` you can compose by hand,
@@ -86,24 +86,6 @@ pub mod logger {
 pub mod metrics {
     #[doc(inline)]
     pub use powertools_metrics::*;
-
-    /// The [`Metrics`] handle of the [`PowertoolsLayer`](crate::PowertoolsLayer) running the
-    /// current invocation: what it records lands in this invocation's document, flushed when
-    /// the handler completes. A cheap clone of a shared handle.
-    ///
-    /// Outside an invocation it is the handle of the first layer built in the process; when no
-    /// layer was built yet, one built from the environment (which the layers built later then
-    /// share). Without a namespace anywhere it is a disabled handle, and one line says so.
-    ///
-    /// ```no_run
-    /// use powertools::metrics::Unit;
-    ///
-    /// powertools::metrics::current().add_metric("Booked", Unit::Count, 1.0)?;
-    /// # Ok::<(), powertools::metrics::MetricsError>(())
-    /// ```
-    pub fn current() -> Metrics {
-        crate::assemble::current_metrics::current()
-    }
 }
 
 /// AWS X-Ray tracing from `tracing` spans ([`powertools_tracer`]).

@@ -323,7 +323,8 @@ pub struct TestInvocation<R, E> {
     pub trace_id: String,
     /// The log lines, parsed (a line that is not JSON is kept as a string).
     pub logs: Vec<Value>,
-    /// The EMF documents (including a `ColdStart` document on a cold start).
+    /// The EMF documents (including a `ColdStart` document on a cold start, with
+    /// `capture_cold_start_metric`).
     pub metrics: Vec<Value>,
     /// The X-Ray segment documents sent to the daemon.
     pub traces: Vec<Value>,
