@@ -28,7 +28,11 @@
 //! assert_eq!(doc["basket_size"], 4);
 //! # Ok::<(), powertools_metrics::MetricsError>(())
 //! ```
-//! In a function, install it once at init: `MetricsRecorder::new(metrics).install()`.
+//! In a function, install it once at init: `MetricsRecorder::new(powertools_metrics::current())
+//! .install()` records into the document of whichever invocation is in scope when a macro
+//! records (under its layer's namespace and dimensions); outside an invocation a value is
+//! refused with one warning line. `MetricsRecorder::new(metrics)` with a handle of your own
+//! records into that handle's documents.
 
 use std::collections::HashMap;
 use std::fmt;

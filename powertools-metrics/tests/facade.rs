@@ -58,3 +58,33 @@ fn counters_gauges_and_histograms_land_in_the_invocation_document() {
     );
     assert_eq!(docs[1]["at_init"], 1);
 }
+
+#[test]
+fn a_recorder_made_at_init_from_current_follows_each_invocation() {
+    // Installed at init, before any layer or handle exists.
+    let recorder = MetricsRecorder::new(powertools_metrics::current());
+    let (sink_a, sink_b) = (CaptureSink::new(), CaptureSink::new());
+    let a = support::builder(&sink_a).namespace("A").build().unwrap();
+    let b = support::builder(&sink_b).namespace("B").build().unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        for (metrics, id) in [(&a, "req-a"), (&b, "req-b")] {
+            let hook = metrics.invocation_hook();
+            let inv = support::invocation(id, false);
+            support::start(&hook, &inv);
+            inv.clone()
+                .sync_scope(|| metrics::counter!("requests").increment(1));
+            support::end_ok(&hook, &inv);
+        }
+        // Outside any invocation: refused (one warning line), never written elsewhere.
+        metrics::counter!("requests").increment(1);
+    });
+    for (sink, namespace) in [(&sink_a, "A"), (&sink_b, "B")] {
+        let docs = support::checked(sink);
+        assert_eq!(docs.len(), 1, "{namespace}");
+        assert_eq!(docs[0]["requests"], 1);
+        assert_eq!(
+            docs[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            namespace
+        );
+    }
+}
