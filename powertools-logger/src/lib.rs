@@ -18,7 +18,10 @@
 //! - [`LoggerHook`]: the per-invocation part, for
 //!   [`InvocationLayer`](powertools_core::layer::InvocationLayer).
 //! - [`append_key`], [`append_persistent_key`], [`remove_key`], [`set_correlation_id`]: keys on
-//!   every line, scoped to the invocation or the process.
+//!   every line, scoped to the invocation or the process. Outside an invocation (at init, in a
+//!   task spawned without `Invocation::scope`) `append_key` is an error
+//!   ([`AppendKeyError::NoInvocation`]), never a key of the process: that is
+//!   [`append_persistent_key`]'s job.
 //! - [`LogSink`], [`StdoutSink`], [`MemorySink`]: where lines go.
 //!
 //! # Every line fits one CloudWatch Logs event

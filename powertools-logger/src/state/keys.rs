@@ -21,6 +21,20 @@ pub enum AppendKeyError {
         #[source]
         source: serde_json::Error,
     },
+    /// [`append_key`] was called where no invocation is in scope: at init, or in a task spawned
+    /// without the invocation's scope. The key is appended nowhere (before, it silently became a
+    /// key of the process, and the next requests' lines carried it).
+    #[error(
+        "append_key({key:?}) was called outside an invocation (at init, or in a task spawned \
+         without the invocation's scope), so the key is on no line: call \
+         `append_persistent_key` for a key on every line of the process, or run the task in the \
+         invocation's scope with `Invocation::scope` (`Invocation::current()` in the handler \
+         gives the invocation)"
+    )]
+    NoInvocation {
+        /// The key.
+        key: String,
+    },
 }
 
 /// An ordered list of `(name, JSON text)` pairs; a name appears at most once.
@@ -66,14 +80,21 @@ fn to_json(name: &str, value: &impl Serialize) -> Result<String, AppendKeyError>
 
 /// Appends a key to every line of the current invocation; it is gone when the invocation ends.
 ///
-/// Outside an invocation (at init, say), the key is appended for the whole process instead, like
-/// [`append_persistent_key`]. A key the logger owns (`level`, `service`, …; see
-/// [`RESERVED_KEYS`](crate::RESERVED_KEYS)) is logged as `field_<name>`.
-/// Concurrent invocations never see each other's keys.
+/// A key the logger owns (`level`, `service`, …; see [`RESERVED_KEYS`](crate::RESERVED_KEYS)) is
+/// logged as `field_<name>`. Concurrent invocations never see each other's keys.
+///
+/// # Errors
+/// - [`AppendKeyError::NoInvocation`] where no invocation is in scope: at init, or in a task
+///   spawned with a plain `tokio::spawn` inside the handler. For a key on every line of the
+///   process, call [`append_persistent_key`]; for a spawned task, run it in the invocation's scope
+///   (`Invocation::current()`, then `invocation.scope(task)`), and its key goes on the
+///   invocation's lines.
+/// - [`AppendKeyError::NotJson`] when the value cannot be rendered as JSON.
 ///
 /// # Example
 /// ```
 /// use powertools_core::Invocation;
+/// use powertools_logger::AppendKeyError;
 ///
 /// Invocation::for_test("req-1").sync_scope(|| {
 ///     powertools_logger::append_key("order_id", "o-1").unwrap();
@@ -81,21 +102,40 @@ fn to_json(name: &str, value: &impl Serialize) -> Result<String, AppendKeyError>
 ///     // … every line of this invocation now carries "order_id":"o-1","items":[1,2,3]
 ///     assert!(powertools_logger::remove_key("items"));
 /// });
+///
+/// // Outside an invocation the key would belong to no request: an error, not a process-wide key.
+/// let outside = powertools_logger::append_key("user_id", "u-1");
+/// assert!(matches!(outside, Err(AppendKeyError::NoInvocation { .. })));
+/// ```
+///
+/// A task spawned by the handler carries the invocation explicitly:
+/// ```
+/// # async fn handler() {
+/// use powertools_core::Invocation;
+///
+/// let invocation = Invocation::current().expect("inside the handler");
+/// tokio::spawn(invocation.scope(async {
+///     powertools_logger::append_key("user_id", "u-1").unwrap(); // on this invocation's lines
+///     tracing::info!("from the task");
+/// }));
+/// # }
 /// ```
 pub fn append_key(name: &str, value: impl Serialize) -> Result<(), AppendKeyError> {
-    let json = to_json(name, &value)?;
-    let done = Invocation::with_current(|invocation| {
-        InvocationLogState::of(invocation)
-            .keys
-            .insert(name, json.clone());
-    });
-    if done.is_none() {
-        persistent_keys().insert(name, json);
-    }
-    Ok(())
+    Invocation::with_current(|invocation| {
+        let json = to_json(name, &value)?;
+        InvocationLogState::of(invocation).keys.insert(name, json);
+        Ok(())
+    })
+    .unwrap_or_else(|| {
+        Err(AppendKeyError::NoInvocation {
+            key: name.to_owned(),
+        })
+    })
 }
 
-/// Appends a key to every line of the process, across invocations.
+/// Appends a key to every line of the process, across invocations (like Powertools for Python's
+/// `append_keys` at module level): for values that are the same for every request (deployment,
+/// region, version). An invocation's own key of the same name wins on its lines.
 ///
 /// ```
 /// powertools_logger::append_persistent_key("deployment", "blue").unwrap();
@@ -106,11 +146,18 @@ pub fn append_persistent_key(name: &str, value: impl Serialize) -> Result<(), Ap
     Ok(())
 }
 
-/// Removes a key appended to the current invocation (outside one: a persistent key).
-/// Returns whether there was one.
+/// Removes a key appended to the current invocation. Returns whether there was one: false
+/// outside an invocation, where no key is removed (persistent keys are removed with
+/// [`remove_persistent_key`] only).
+///
+/// ```
+/// powertools_logger::append_persistent_key("region", "eu-west-1").unwrap();
+/// assert!(!powertools_logger::remove_key("region"), "not an invocation's key");
+/// assert!(powertools_logger::remove_persistent_key("region"));
+/// ```
 pub fn remove_key(name: &str) -> bool {
     Invocation::with_current(|invocation| InvocationLogState::of(invocation).keys.remove(name))
-        .unwrap_or_else(|| persistent_keys().remove(name))
+        .unwrap_or(false)
 }
 
 /// Removes a persistent key. Returns whether there was one.
