@@ -76,6 +76,10 @@ fn a_key_appended_in_a_scoped_task_lands_on_its_invocation_only() {
     let lines = invoke_all(&events, |event| async move {
         let user = event.payload["user"].as_str().unwrap().to_owned();
         if user == "u-1" {
+            // What the error says to do: first without the scope, then with it.
+            let unscoped = tokio::spawn(async { powertools_logger::append_key("user_id", "u-1") });
+            let error = unscoped.await.unwrap().unwrap_err();
+            assert!(matches!(error, AppendKeyError::NoInvocation { .. }));
             let invocation = Invocation::current().unwrap();
             tokio::spawn(invocation.scope(async move {
                 powertools_logger::append_key("user_id", &user).unwrap();
