@@ -7,11 +7,11 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio::net::UdpSocket;
 use tokio::process::{Child, Command};
 
-use crate::capture::Captured;
+use crate::capture::{Captured, LambdaLogLevel};
 use crate::runtime_api::{LocalRuntimeApi, Outcome, ScriptedEvent};
 
 /// The function name the harness gives every function.
@@ -72,6 +72,10 @@ pub fn workspace_root() -> PathBuf {
 /// let captured = f.stop().await;
 /// # }
 /// ```
+///
+/// The captured output is what the function wrote; [`Captured::cloudwatch`] gives what
+/// CloudWatch Logs keeps of it, applying the application log-level filter the function was
+/// started with (`.env("AWS_LAMBDA_LOG_FORMAT", "JSON").env("AWS_LAMBDA_LOG_LEVEL", "WARN")`).
 pub struct FunctionHarness {
     binary: PathBuf,
     env: Vec<(String, String)>,
@@ -174,7 +178,19 @@ impl FunctionHarness {
         let api = LocalRuntimeApi::start().await.expect("runtime api binds");
         let daemon = UdpSocket::bind("127.0.0.1:0").await.expect("udp binds");
         let daemon_addr = daemon.local_addr().expect("udp addr").to_string();
-        let captured = Arc::new(Mutex::new(Captured::default()));
+        let env = |key: &str| {
+            self.env
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        let captured = Arc::new(Mutex::new(Captured {
+            log_filter: LambdaLogLevel::filter_of(
+                env("AWS_LAMBDA_LOG_FORMAT"),
+                env("AWS_LAMBDA_LOG_LEVEL"),
+            ),
+            ..Captured::default()
+        }));
 
         let mut cmd = if self.stdout == StdoutMode::Closed {
             let mut sh = Command::new("/bin/sh");
@@ -214,8 +230,8 @@ impl FunctionHarness {
                 drop(stdout);
                 return;
             }
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            let mut stdout = BufReader::new(stdout);
+            while let Some(line) = next_line(&mut stdout).await {
                 match &observer {
                     Some(o) => o.stdout_line(&line),
                     None => c.lock().expect("capture lock").push_stdout(line),
@@ -225,8 +241,8 @@ impl FunctionHarness {
         let stderr = child.stderr.take().expect("piped stderr");
         let c = Arc::clone(&captured);
         let stderr_task = tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            let mut stderr = BufReader::new(stderr);
+            while let Some(line) = next_line(&mut stderr).await {
                 c.lock().expect("capture lock").stderr.push(line);
             }
         });
@@ -247,6 +263,27 @@ impl FunctionHarness {
             captured,
             tasks: vec![stdout_task, stderr_task, udp_task],
             daemon_addr,
+        }
+    }
+}
+
+/// The next line of `reader` without its line ending; `None` at the end or on a read error.
+/// Bytes that are not UTF-8 are replaced (`U+FFFD`) rather than ending the capture.
+async fn next_line(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<String> {
+    let mut buf = Vec::new();
+    match reader.read_until(b'\n', &mut buf).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+            }
+            Some(
+                String::from_utf8(buf)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            )
         }
     }
 }

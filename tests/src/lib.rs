@@ -2,7 +2,10 @@
 //!
 //! - [`runtime_api::LocalRuntimeApi`]: a local Lambda Runtime API serving scripted events.
 //! - [`function::FunctionHarness`]: runs a real function binary against it with the Lambda
-//!   environment, a UDP socket as X-Ray daemon, and captures everything ([`capture::Captured`]).
+//!   environment, a UDP socket as X-Ray daemon, and captures everything ([`capture::Captured`]);
+//!   [`capture::Captured::cloudwatch`] is what CloudWatch Logs keeps of it (lines over
+//!   [`capture::MAX_LINE_BYTES`] cut into several events, Lambda's application log-level filter
+//!   applied).
 //! - [`schema`]: EMF and X-Ray schema validation.
 //!
 //! The same pieces power `powertools-local`, the local runner of the README's first command.

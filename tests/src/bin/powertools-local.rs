@@ -129,6 +129,8 @@ fn show(
         }
         return;
     }
+    // What CloudWatch keeps: long lines cut into events, Lambda's log-level filter applied.
+    let new = &new.cloudwatch();
     println!("{}", style.paint("1;4", "CloudWatch Logs"));
     for l in &new.logs {
         print!("{}", render_log_line(l, style));
@@ -164,6 +166,7 @@ fn slice(all: &Captured, before: &Captured) -> Captured {
         emf: all.emf[before.emf.len()..].to_vec(),
         non_json: all.non_json[before.non_json.len()..].to_vec(),
         datagrams: all.datagrams[before.datagrams.len()..].to_vec(),
+        log_filter: all.log_filter,
     }
 }
 
