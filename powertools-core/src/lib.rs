@@ -16,6 +16,7 @@ pub mod config;
 mod context;
 mod invocation;
 pub mod layer;
+pub mod location;
 pub mod output;
 mod timestamp;
 mod trace_header;

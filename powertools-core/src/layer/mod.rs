@@ -26,6 +26,7 @@ mod hook;
 mod http;
 mod outcome;
 mod panic;
+mod report;
 
 use std::fmt;
 use std::future::Future;
@@ -40,6 +41,7 @@ use tracing::Instrument;
 
 pub use hook::InvocationHook;
 pub use outcome::{ErrorReport, EventView, InvocationOutcome, PanicReport, ResponseView};
+pub use report::{PANIC_ERROR_TYPE, ReportErrors, ReportErrorsLayer};
 
 use crate::{ColdStart, Invocation, InvocationContext};
 

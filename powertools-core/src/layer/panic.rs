@@ -24,33 +24,48 @@ pub(crate) fn install_location_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if let Some(l) = info.location() {
-                Invocation::with_current(|invocation| {
-                    if let Some(slot) = invocation
+            // A panic in an invocation's scope is reported by the layer (the logger's ERROR line,
+            // the handler subsegment's cause, the error Lambda gets): Rust's plain-text message
+            // on stderr would only add unparsed lines to CloudWatch. Elsewhere it is kept.
+            let in_invocation = Invocation::with_current(|invocation| {
+                if let Some(l) = info.location()
+                    && let Some(slot) = invocation
                         .extensions()
                         .try_get_or_init(PanicLocation::default)
-                        && let Ok(mut slot) = slot.0.try_lock()
-                    {
-                        *slot = Some(format!("{}:{}:{}", l.file(), l.line(), l.column()));
-                    }
-                });
+                    && let Ok(mut slot) = slot.0.try_lock()
+                {
+                    *slot = Some(format!(
+                        "{}:{}:{}",
+                        crate::location::relative(l.file()),
+                        l.line(),
+                        l.column()
+                    ));
+                }
+            })
+            .is_some();
+            if !in_invocation {
+                previous(info);
             }
-            previous(info);
         }));
     });
+}
+
+/// A panic payload's message (`"Box<dyn Any>"` when it is not a string).
+pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
 }
 
 /// Describes a panic payload caught in `invocation`: its message, and the location of the last
 /// panic recorded in that invocation's scope (none when it panicked elsewhere, in a task spawned
 /// outside the scope, say).
 pub(crate) fn report(payload: &(dyn Any + Send), invocation: &Invocation) -> PanicReport {
-    let message = if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Box<dyn Any>".to_owned()
-    };
+    let message = message(payload);
     let location = invocation
         .extensions()
         .get::<PanicLocation>()

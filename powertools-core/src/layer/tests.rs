@@ -143,10 +143,69 @@ async fn a_panic_location_is_the_panicking_invocations_own() {
     }
     let seen = locations.0.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "two invocations panicked");
-    let first = seen[0].as_deref().expect("the handler's own panic has a location");
+    let first = seen[0]
+        .as_deref()
+        .expect("the handler's own panic has a location");
     assert!(first.contains("layer/tests.rs"), "{first}");
     assert_eq!(
         seen[1], None,
         "a resumed payload has no location of its own, never an earlier panic's on this thread"
     );
+}
+
+#[tokio::test]
+async fn lambda_is_told_the_failures_own_type_and_message() {
+    #[derive(Debug)]
+    struct Declined;
+    impl std::fmt::Display for Declined {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("card declined")
+        }
+    }
+    impl std::error::Error for Declined {}
+
+    async fn failing(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+        match event.payload["case"].as_str() {
+            Some("typed") => Err(Declined.into()),
+            Some("string") => Err("plain failure".into()),
+            _ => panic!("boom"),
+        }
+    }
+    let mut svc = ReportErrorsLayer.layer(InvocationLayer::new().layer(service_fn(failing)));
+    let mut diagnostic = async |case: &str| {
+        let mut event = event(1);
+        event.payload["case"] = json!(case);
+        svc.ready().await.unwrap().call(event).await.unwrap_err()
+    };
+    let typed = diagnostic("typed").await;
+    assert_eq!(
+        (typed.error_type.as_str(), typed.error_message.as_str()),
+        ("Declined", "card declined")
+    );
+    let string = diagnostic("string").await;
+    assert_eq!(
+        (string.error_type.as_str(), string.error_message.as_str()),
+        ("Error", "plain failure")
+    );
+    let panicked = diagnostic("panic").await;
+    assert_eq!(
+        (
+            panicked.error_type.as_str(),
+            panicked.error_message.as_str()
+        ),
+        (PANIC_ERROR_TYPE, "boom")
+    );
+}
+
+#[tokio::test]
+async fn a_diagnostic_returned_by_the_handler_names_itself() {
+    async fn named(_: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Diagnostic> {
+        Err(lambda_runtime::Diagnostic {
+            error_type: "Orders.Declined".into(),
+            error_message: "declined".into(),
+        })
+    }
+    let mut svc = ReportErrorsLayer.layer(InvocationLayer::new().layer(service_fn(named)));
+    let error = svc.ready().await.unwrap().call(event(1)).await.unwrap_err();
+    assert_eq!(error.error_type, "Orders.Declined");
 }
