@@ -18,9 +18,10 @@ use crate::trace_context::trace_of;
 /// - `handler_span` opens `## <handler name>` with the annotations `ColdStart` (bool) and
 ///   `Service`, for traced invocations only (none when disabled, unsampled or untraced);
 /// - `on_end` records, under the service's metadata namespace, `<name> response` (when response
-///   capture is on) or `<name> error` (when error capture is on); an `Err` flags the subsegment
-///   `error` and a panic `fault`, each with a `cause` (the error's `source()` chain, or the
-///   panic's message and location); then it sends the subsegment, so every document of the
+///   capture is on) or `<name> error` (when error capture is on); an `Err` or a panic flags the
+///   subsegment `fault` with a `cause` whose first exception's `type` is the error's type name
+///   (`Panic` for a panic), with the `source()` chain, or the panic's message and location; then
+///   it sends the subsegment, so every document of the
 ///   invocation is out before its response is returned.
 ///
 /// Needs the subscriber to be built on `tracing_subscriber::Registry` with the tracer's
@@ -115,7 +116,9 @@ impl InvocationHook for TracerHook {
                         }
                     }
                     InvocationOutcome::Error(report) => {
-                        sub.error = true;
+                        // A failed invocation is a server-side failure: a fault, as Powertools
+                        // for Python and TypeScript record it (X-Ray's `error` is a 4xx).
+                        sub.fault = true;
                         sub.cause = Some(Cause::from_error(report, self.capture_error));
                         if self.capture_error {
                             sub.put_metadata(
@@ -137,7 +140,7 @@ impl InvocationHook for TracerHook {
                                 None,
                                 Cow::Owned(format!("{handler} error")),
                                 MetadataValue::Json(serde_json::json!({
-                                    "type": "panic",
+                                    "type": powertools_core::layer::PANIC_ERROR_TYPE,
                                     "message": report.message,
                                     "location": report.location,
                                 })),

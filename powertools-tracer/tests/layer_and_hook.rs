@@ -129,8 +129,11 @@ async fn an_error_sets_the_error_flag_cause_chain_and_metadata() {
         .await;
     assert!(result.is_err());
     let doc = &h.documents()[0];
-    assert_eq!(doc["error"], true);
-    assert!(doc.get("fault").is_none());
+    assert_eq!(
+        doc["fault"], true,
+        "a failed invocation is a fault, as in Python"
+    );
+    assert!(doc.get("error").is_none());
     let exceptions = doc["cause"]["exceptions"].as_array().unwrap();
     assert_eq!(exceptions.len(), 2);
     assert_eq!(exceptions[0]["message"], "card declined");
@@ -162,7 +165,7 @@ async fn capture_switches_keep_response_and_error_messages_out() {
         docs.iter().all(|d| d.get("metadata").is_none()),
         "{docs:#?}"
     );
-    assert_eq!(docs[1]["error"], true);
+    assert_eq!(docs[1]["fault"], true);
     assert!(docs[1]["cause"]["exceptions"][0].get("message").is_none());
     assert!(!docs[1].to_string().contains("secret"));
 }
@@ -184,7 +187,7 @@ async fn a_panic_marks_a_fault_and_still_sends() {
     assert_eq!(doc["fault"], true);
     let exception = &doc["cause"]["exceptions"][0];
     assert_eq!(exception["message"], "ledger corrupted");
-    assert_eq!(exception["type"], "panic");
+    assert_eq!(exception["type"], "Panic");
     assert!(
         exception["stack"][0]["path"]
             .as_str()

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use powertools_core::layer::{InvocationLayer, InvocationService};
+use powertools_core::layer::{InvocationLayer, InvocationService, ReportErrors};
 use tower::Layer;
 
 /// A configuration the toolkit cannot run with.
@@ -75,11 +75,14 @@ impl PowertoolsLayer {
     }
 }
 
+/// The service is the invocation layer's, behind
+/// [`ReportErrors`](powertools_core::layer::ReportErrors): a failure reaches Lambda as a
+/// `Diagnostic` named after the error's own type (`Declined`; `Panic` for a panic).
 impl<S> Layer<S> for PowertoolsLayer {
-    type Service = InvocationService<S>;
+    type Service = ReportErrors<InvocationService<S>>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        self.inner.layer(inner)
+        ReportErrors::new(self.inner.layer(inner))
     }
 }
 

@@ -44,6 +44,31 @@ pub mod testing;
 
 pub use layer::{ConfigError, PowertoolsLayer, PowertoolsLayerBuilder};
 
+/// `lambda_runtime::service_fn` behind
+/// [`ReportErrors`](powertools_core::layer::ReportErrors): what to hand `lambda_runtime::run` for
+/// a `#[powertools::handler]` without `main`, so that a failure reaches Lambda named after the
+/// error's own type (`Declined`; `Panic` for a panic) rather than a Rust type path.
+///
+/// ```no_run
+/// use lambda_runtime::{Error, LambdaEvent};
+/// use serde_json::Value;
+///
+/// #[powertools::handler(service = "payment", namespace = "Airline")]
+/// async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+///     Ok(event.payload)
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Error> {
+///     lambda_runtime::run(powertools::service_fn(handler)).await
+/// }
+/// ```
+pub fn service_fn<F>(
+    handler: F,
+) -> powertools_core::layer::ReportErrors<tower::util::ServiceFn<F>> {
+    powertools_core::layer::ReportErrors::new(lambda_runtime::service_fn(handler))
+}
+
 /// The attribute that wraps a handler in [`PowertoolsLayer`].
 ///
 /// ```no_run

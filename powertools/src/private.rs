@@ -43,7 +43,7 @@ where
     if powertools_core::Invocation::with_current(|_| ()).is_some() {
         return handler(request).await;
     }
-    let mut service = layer.layer.layer(service_fn(handler));
+    let mut service = layer.layer.invocation_layer().layer(service_fn(handler));
     service.call(request).await
 }
 
@@ -57,7 +57,7 @@ where
     Fut: Future<Output = Result<R, E>> + Send + 'static,
     E: Into<lambda_runtime::Diagnostic> + std::fmt::Debug + Send + 'static,
 {
-    lambda_runtime::run_concurrent(service_fn(handler)).await
+    lambda_runtime::run_concurrent(crate::service_fn(handler)).await
 }
 
 /// `main` for a `lambda_http` handler: `lambda_http::run_concurrent`.
@@ -69,7 +69,10 @@ where
     Fut: Future<Output = Result<R, E>> + Send + 'static,
     E: Into<lambda_runtime::Diagnostic> + std::fmt::Debug + Send + 'static,
 {
-    lambda_http::run_concurrent(service_fn(handler)).await
+    lambda_http::run_concurrent(powertools_core::layer::ReportErrors::new(service_fn(
+        handler,
+    )))
+    .await
 }
 
 /// Runs `main`'s future on a multi-threaded Tokio runtime.

@@ -284,7 +284,10 @@ impl TestHarness {
         Fut: Future<Output = Result<R, E>>,
         InvocationService<ServiceFn<F>>: Service<Req, Response = R, Error = E>,
     {
-        let mut service = self.layer.layer(tower::service_fn(handler));
+        let mut service = self
+            .layer
+            .invocation_layer()
+            .layer(tower::service_fn(handler));
         // `call` may open the handler's span before the future is first polled.
         let future = tracing::dispatcher::with_default(&self.dispatch, || service.call(request));
         let result = future.with_subscriber(self.dispatch.clone()).await;

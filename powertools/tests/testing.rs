@@ -63,7 +63,7 @@ async fn errors_are_reported_on_every_channel() {
     );
     assert_eq!(run.metric_values("Plain"), vec![1.0], "flushed on Err too");
     let handler = run.subsegment("## handler").unwrap();
-    assert_eq!(handler["error"], true, "{handler}");
+    assert_eq!(handler["fault"], true, "{handler}");
     assert!(
         handler["cause"]["exceptions"][0]["message"]
             .as_str()

@@ -67,7 +67,7 @@ impl Cause {
             exceptions: vec![Exception {
                 id: SubsegmentId::random(),
                 message: messages.then(|| cut_chars(&report.message, MAX_MESSAGE_CHARS)),
-                kind: Some("panic".to_owned()),
+                kind: Some(powertools_core::layer::PANIC_ERROR_TYPE.to_owned()),
                 cause: None,
                 location,
             }],
@@ -176,6 +176,6 @@ mod tests {
         c.write_json(&mut out);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["exceptions"][0]["stack"][0]["line"], 12);
-        assert_eq!(v["exceptions"][0]["type"], "panic");
+        assert_eq!(v["exceptions"][0]["type"], "Panic");
     }
 }
