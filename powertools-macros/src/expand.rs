@@ -117,15 +117,15 @@ pub fn expand(args: &HandlerArgs, f: &ItemFn) -> syn::Result<TokenStream> {
     };
     if args.main {
         let run = if is_http_request(arg_ty) {
-            quote!(#private::run_http)
+            quote!(#private::run_http(#ident))
         } else {
-            quote!(#private::run)
+            quote!(#private::run(&#layer, #ident))
         };
         out.extend(quote! {
             fn main() -> ::std::result::Result<(), #private::lambda_runtime::Error> {
                 #private::tokio_main(async {
                     ::std::sync::LazyLock::force(&#layer);
-                    #run(#ident).await
+                    #run.await
                 })
             }
         });

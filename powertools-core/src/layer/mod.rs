@@ -41,7 +41,7 @@ use tracing::Instrument;
 
 pub use hook::InvocationHook;
 pub use outcome::{ErrorReport, EventView, InvocationOutcome, PanicReport, ResponseView};
-pub use report::{PANIC_ERROR_TYPE, ReportErrors, ReportErrorsLayer};
+pub use report::{InvalidEvent, PANIC_ERROR_TYPE, ReportErrors, ReportErrorsLayer, diagnostic};
 
 use crate::{ColdStart, Invocation, InvocationContext};
 

@@ -79,8 +79,42 @@ impl<S> ReportErrors<S> {
     }
 }
 
+/// An event that does not deserialize into the handler's event type: the handler is not called,
+/// and the invocation fails as an `Err` would (an ERROR line, its metrics, a faulted handler
+/// subsegment), with the `errorType` `InvalidEvent`.
+///
+/// ```
+/// let error = powertools_core::layer::InvalidEvent::new("missing field `amount`");
+/// assert_eq!(error.to_string(), "the event does not match the handler's event type: missing field `amount`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidEvent {
+    message: String,
+}
+
+impl InvalidEvent {
+    /// The deserializer's message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for InvalidEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the event does not match the handler's event type: {}",
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for InvalidEvent {}
+
 /// The diagnostic Lambda gets for a handler error.
-pub(crate) fn diagnostic(report: &ErrorReport) -> Diagnostic {
+pub fn diagnostic(report: &ErrorReport) -> Diagnostic {
     Diagnostic {
         error_type: report.type_name.clone(),
         error_message: report.message.clone(),
