@@ -9,7 +9,7 @@ use powertools_core::layer::{InvocationHook, InvocationOutcome};
 use crate::Tracer;
 use crate::document::{Cause, MetadataValue};
 use crate::layer::HANDLER_TARGET;
-use crate::layer::span_state::{SpanSubsegment, finish_span, with_current_span};
+use crate::layer::span_state::{SpanSubsegment, cut_open_spans, finish_span, with_current_span};
 use crate::trace_context::trace_of;
 
 /// Opens the handler's subsegment and closes it with the invocation's outcome. Made by
@@ -95,6 +95,11 @@ impl InvocationHook for TracerHook {
             }) else {
                 return;
             };
+            if let InvocationOutcome::Timeout(report) = outcome {
+                for name in cut_open_spans(&span, trace) {
+                    report.add_open_span(&name);
+                }
+            }
             {
                 let mut ext = span.extensions_mut();
                 let Some(sub) = ext
@@ -104,6 +109,10 @@ impl InvocationHook for TracerHook {
                     return;
                 };
                 match outcome {
+                    InvocationOutcome::Timeout(report) => {
+                        sub.fault = true;
+                        sub.cause = Some(Cause::from_timeout(&report.message()));
+                    }
                     InvocationOutcome::Success(response) => {
                         if self.capture_response
                             && let Some(json) = response.json()

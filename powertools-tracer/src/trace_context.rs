@@ -21,6 +21,8 @@ pub(crate) struct InvocationTrace {
     pub(crate) lineage: Option<String>,
     /// The handler's name, once the hook opened its subsegment.
     pub(crate) handler_name: OnceLock<String>,
+    /// The spans whose subsegments are open, in the order opened: what a timeout closes.
+    pub(crate) open_spans: std::sync::Mutex<Vec<tracing::span::Id>>,
 }
 
 /// The extension slot: `None` for an invocation that is not traced.
@@ -55,6 +57,7 @@ impl InvocationTrace {
             parent_id,
             lineage: header.lineage().map(str::to_owned),
             handler_name: OnceLock::new(),
+            open_spans: std::sync::Mutex::default(),
         }))
     }
 

@@ -27,6 +27,7 @@ mod http;
 mod outcome;
 mod panic;
 mod report;
+mod watchdog;
 
 use std::fmt;
 use std::future::Future;
@@ -40,7 +41,9 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 pub use hook::InvocationHook;
-pub use outcome::{ErrorReport, EventView, InvocationOutcome, PanicReport, ResponseView};
+pub use outcome::{
+    ErrorReport, EventView, InvocationOutcome, PanicReport, ResponseView, TimeoutReport,
+};
 pub use report::{InvalidEvent, PANIC_ERROR_TYPE, ReportErrors, ReportErrorsLayer, diagnostic};
 
 use crate::{ColdStart, Invocation, InvocationContext};
@@ -64,6 +67,7 @@ pub struct InvocationLayer {
 struct Shared {
     hooks: Vec<Arc<dyn InvocationHook>>,
     handler_name: String,
+    timeout_margin: std::time::Duration,
 }
 
 impl Default for InvocationLayer {
@@ -83,6 +87,7 @@ impl InvocationLayer {
             shared: Arc::new(Shared {
                 hooks: Vec::new(),
                 handler_name: "handler".to_owned(),
+                timeout_margin: watchdog::DEFAULT_MARGIN,
             }),
         }
     }
@@ -105,11 +110,34 @@ impl InvocationLayer {
         self
     }
 
+    /// How long before the deadline an invocation still running is written out as timed out
+    /// (default 200 ms; zero turns the watchdog off).
+    ///
+    /// Lambda stops the process at the deadline, and nothing not yet written survives. At
+    /// `deadline - margin` the hooks are called with [`InvocationOutcome::Timeout`]: one line says
+    /// the invocation is about to time out (with the spans still open), buffered log lines are
+    /// written as on an error, the metrics recorded so far are written, and the handler
+    /// subsegment is sent as a fault with its open subsegments closed. The handler keeps running;
+    /// if it finishes in time, nothing is written twice. The same happens to every invocation in
+    /// flight when the process receives `SIGTERM` (which Lambda sends before a shutdown when an
+    /// extension is registered), and the process then exits.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let layer = powertools_core::layer::InvocationLayer::new().timeout_margin(Duration::from_millis(500));
+    /// # let _ = layer;
+    /// ```
+    pub fn timeout_margin(mut self, margin: std::time::Duration) -> Self {
+        self.shared_mut().timeout_margin = margin;
+        self
+    }
+
     fn shared_mut(&mut self) -> &mut Shared {
         if Arc::get_mut(&mut self.shared).is_none() {
             self.shared = Arc::new(Shared {
                 hooks: self.shared.hooks.clone(),
                 handler_name: self.shared.handler_name.clone(),
+                timeout_margin: self.shared.timeout_margin,
             });
         }
         Arc::get_mut(&mut self.shared).expect("freshly made unique")
@@ -210,17 +238,32 @@ impl Shared {
         F: Future<Output = Result<R, E>>,
         E: fmt::Debug + 'static,
     {
-        let caught = match &span {
-            Some(span) => {
-                panic::CatchUnwind::new(future)
-                    .instrument(span.clone())
-                    .await
-            }
-            None => panic::CatchUnwind::new(future).await,
-        };
+        let handler = panic::CatchUnwind::new(future)
+            .instrument(span.clone().unwrap_or_else(tracing::Span::none));
         let run_end = |outcome: &InvocationOutcome<'_>| match &span {
             Some(span) => span.in_scope(|| self.end(&invocation, outcome)),
             None => self.end(&invocation, outcome),
+        };
+        let watched = watchdog::watch(
+            handler,
+            invocation.context().deadline(),
+            self.timeout_margin,
+        )
+        .await;
+        let caught = match watched {
+            watchdog::Watched::Finished(caught) => caught,
+            watchdog::Watched::Cut { report, rest } => {
+                run_end(&InvocationOutcome::Timeout(&report));
+                drop(report);
+                // Written out already: the handler may still finish in time, and its result goes
+                // back to the runtime, but nothing more is written for it.
+                let caught = rest.await;
+                drop(span);
+                return match caught {
+                    Ok(result) => result,
+                    Err(payload) => std::panic::resume_unwind(payload),
+                };
+            }
         };
         let result = match caught {
             Ok(Ok(response)) => {

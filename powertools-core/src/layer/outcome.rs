@@ -142,6 +142,72 @@ pub struct PanicReport {
     pub location: Option<String>,
 }
 
+/// An invocation about to pass its deadline: Lambda stops the process at the deadline, so the
+/// hooks write what the invocation recorded so far, before it is too late.
+///
+/// The tracer's hook adds the names of the spans still open ([`TimeoutReport::add_open_span`])
+/// before the logger's hook writes its line (hooks end in reverse order: tracer, metrics,
+/// logger).
+#[derive(Debug)]
+pub struct TimeoutReport {
+    /// How long the invocation has run.
+    pub elapsed: std::time::Duration,
+    /// How long was left before the deadline when the hooks were called.
+    pub remaining: std::time::Duration,
+    open_spans: std::sync::Mutex<Vec<String>>,
+}
+
+impl TimeoutReport {
+    /// The type name a timeout is reported under (X-Ray cause, log line).
+    pub const TYPE_NAME: &'static str = "Timeout";
+
+    /// A report for an invocation that has run `elapsed`, with `remaining` left.
+    pub fn new(elapsed: std::time::Duration, remaining: std::time::Duration) -> Self {
+        Self {
+            elapsed,
+            remaining,
+            open_spans: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Records the name of a span still open at the cut-off.
+    pub fn add_open_span(&self, name: &str) {
+        if let Ok(mut spans) = self.open_spans.lock() {
+            spans.push(name.to_owned());
+        }
+    }
+
+    /// The names of the spans still open at the cut-off, outermost first.
+    pub fn open_spans(&self) -> Vec<String> {
+        self.open_spans
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// The message a timeout is reported with.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let report = powertools_core::layer::TimeoutReport::new(Duration::from_millis(2900), Duration::from_millis(100));
+    /// report.add_open_span("charge_card");
+    /// assert_eq!(report.message(), "the invocation is about to time out after 2900 ms (100 ms left); spans still open: charge_card");
+    /// ```
+    pub fn message(&self) -> String {
+        let spans = self.open_spans();
+        let mut message = format!(
+            "the invocation is about to time out after {} ms ({} ms left)",
+            self.elapsed.as_millis(),
+            self.remaining.as_millis()
+        );
+        if !spans.is_empty() {
+            message.push_str("; spans still open: ");
+            message.push_str(&spans.join(", "));
+        }
+        message
+    }
+}
+
 /// The result of a handler, as the hooks see it.
 pub enum InvocationOutcome<'a> {
     /// The handler returned `Ok`.
@@ -150,6 +216,11 @@ pub enum InvocationOutcome<'a> {
     Error(&'a ErrorReport),
     /// The handler panicked (the panic resumes once the hooks ran).
     Panic(&'a PanicReport),
+    /// The handler had not finished shortly before the deadline (or the process was told to
+    /// stop): what was recorded so far is written now. The handler goes on running; whatever it
+    /// records afterwards is refused or dropped as after any end, and the hooks are not called
+    /// again for this invocation.
+    Timeout(&'a TimeoutReport),
 }
 
 impl InvocationOutcome<'_> {
@@ -165,6 +236,7 @@ impl fmt::Debug for InvocationOutcome<'_> {
             Self::Success(_) => f.write_str("Success"),
             Self::Error(e) => f.debug_tuple("Error").field(e).finish(),
             Self::Panic(p) => f.debug_tuple("Panic").field(p).finish(),
+            Self::Timeout(t) => f.debug_tuple("Timeout").field(t).finish(),
         }
     }
 }

@@ -35,6 +35,7 @@ impl InvocationHook for Named {
             InvocationOutcome::Panic(p) => {
                 format!("panic {} at {}", p.message, p.location.is_some())
             }
+            InvocationOutcome::Timeout(t) => format!("timeout after {:?}", t.elapsed),
         };
         self.1
             .0
@@ -208,4 +209,38 @@ async fn a_diagnostic_returned_by_the_handler_names_itself() {
     let mut svc = ReportErrorsLayer.layer(InvocationLayer::new().layer(service_fn(named)));
     let error = svc.ready().await.unwrap().call(event(1)).await.unwrap_err();
     assert_eq!(error.error_type, "Orders.Declined");
+}
+
+#[tokio::test]
+async fn an_invocation_still_running_near_its_deadline_is_written_out_once() {
+    async fn slow(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+        let ms = event.payload["sleep_ms"].as_u64().unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        Ok(json!({ "slept": ms }))
+    }
+    let rec = Arc::new(Recorder::default());
+    let mut svc = InvocationLayer::new()
+        .timeout_margin(std::time::Duration::from_millis(200))
+        .hook(Named("a", rec.clone()))
+        .layer(service_fn(slow));
+    let call = |sleep_ms: u64| {
+        let mut event = event(sleep_ms);
+        event.payload["sleep_ms"] = json!(sleep_ms);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        event.context.deadline = now + 400;
+        event
+    };
+    // Cut at ~200 ms, finishes at 300 ms: written once, as a timeout; the result still returned.
+    let late = svc.ready().await.unwrap().call(call(300)).await.unwrap();
+    assert_eq!(late, json!({ "slept": 300 }));
+    // Finishes well before the cut-off: an ordinary end.
+    let quick = svc.ready().await.unwrap().call(call(10)).await.unwrap();
+    assert_eq!(quick, json!({ "slept": 10 }));
+    let seen = rec.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(seen[1].starts_with("a end timeout after"), "{seen:?}");
+    assert_eq!(seen[3], "a end ok {\"slept\":10}");
 }

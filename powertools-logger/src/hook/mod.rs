@@ -7,7 +7,7 @@ mod sampling;
 use std::sync::Arc;
 
 use powertools_core::Invocation;
-use powertools_core::layer::{EventView, InvocationHook, InvocationOutcome};
+use powertools_core::layer::{EventView, InvocationHook, InvocationOutcome, TimeoutReport};
 use tracing::Level;
 
 pub(crate) use correlation::CorrelationIdSource;
@@ -122,6 +122,24 @@ impl InvocationHook for LoggerHook {
                     self.emitter.emit_direct(
                         Level::ERROR,
                         report.location.as_deref().unwrap_or(here!()),
+                        Message::Text(&message),
+                        &members,
+                        Some(invocation),
+                    );
+                }
+            }
+            InvocationOutcome::Timeout(report) => {
+                self.emitter.flush(state);
+                if log_failure {
+                    let message = report.message();
+                    let mut members = Vec::new();
+                    members.extend_from_slice(b",\"exception\":");
+                    json::write_str(&mut members, &message);
+                    members.extend_from_slice(b",\"exception_name\":");
+                    json::write_str(&mut members, TimeoutReport::TYPE_NAME);
+                    self.emitter.emit_direct(
+                        Level::ERROR,
+                        here!(),
                         Message::Text(&message),
                         &members,
                         Some(invocation),

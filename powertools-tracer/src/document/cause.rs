@@ -74,6 +74,19 @@ impl Cause {
         }
     }
 
+    /// An invocation cut at its timeout: one exception of type `Timeout`.
+    pub(crate) fn from_timeout(message: &str) -> Self {
+        Self {
+            exceptions: vec![Exception {
+                id: SubsegmentId::random(),
+                message: Some(cut_chars(message, MAX_MESSAGE_CHARS)),
+                kind: Some(powertools_core::layer::TimeoutReport::TYPE_NAME.to_owned()),
+                cause: None,
+                location: None,
+            }],
+        }
+    }
+
     /// A single exception with a message (an ERROR event inside a span).
     pub(crate) fn from_message(message: &str) -> Self {
         Self {

@@ -116,6 +116,9 @@ where
         let mut sub = Subsegment::new(sanitize_static(meta.name()), parent_id, now_micros());
         attrs.record(&mut FieldVisitor { sub: &mut sub });
         let Some(span) = ctx.span(id) else { return };
+        if let Ok(mut open) = trace.open_spans.lock() {
+            open.push(id.clone());
+        }
         span.extensions_mut()
             .insert(SpanSubsegment::new(trace, sub, is_handler));
     }

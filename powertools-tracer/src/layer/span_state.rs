@@ -61,6 +61,11 @@ pub(crate) fn finish_span<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>) {
         let Some(sub) = state.open.take() else { return };
         (Arc::clone(&state.trace), sub)
     };
+    if let Ok(mut open) = trace.open_spans.lock()
+        && let Some(i) = open.iter().rposition(|id| *id == span.id())
+    {
+        open.remove(i);
+    }
     sub.end_micros = Some(end);
     let service = trace.config.service.as_str();
     let id = sub.id;
@@ -105,6 +110,43 @@ fn write_in_progress_body(sub: &Subsegment, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\",\"start_time\":");
     json::epoch_seconds(out, sub.start_micros);
     out.extend_from_slice(b",\"in_progress\":true}");
+}
+
+/// At a timeout's cut-off: ends the subsegment of every span of `trace` still open but the
+/// handler's, innermost first (each lands in its parent, as when it closes), and returns their
+/// names, outermost first. Spans closing later find their subsegment already sent.
+pub(crate) fn cut_open_spans(
+    span: &SpanRef<'_, Registry>,
+    trace: &Arc<InvocationTrace>,
+) -> Vec<String> {
+    let open: Vec<tracing::span::Id> = trace
+        .open_spans
+        .lock()
+        .map(|open| open.clone())
+        .unwrap_or_default();
+    let mut names = Vec::new();
+    with_registry(|registry| {
+        for id in open.iter().rev() {
+            if *id == span.id() {
+                continue;
+            }
+            if let Some(child) = registry.span(id) {
+                names.push(child.name().to_owned());
+                finish_span(&child);
+            }
+        }
+    });
+    names.reverse();
+    names
+}
+
+/// Runs `f` with the registry of the current dispatcher, when it is built on one.
+fn with_registry<T>(f: impl FnOnce(&Registry) -> T) -> Option<T> {
+    let mut f = Some(f);
+    tracing::dispatcher::get_default(|dispatch| {
+        let registry = dispatch.downcast_ref::<Registry>()?;
+        f.take().map(|f| f(registry))
+    })
 }
 
 /// Runs `f` with the registry span the caller is in (`tracing::Span::current()`), when the
