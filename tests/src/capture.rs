@@ -35,6 +35,31 @@ pub struct Captured {
     /// Lambda's application log-level filter for this function (`AWS_LAMBDA_LOG_FORMAT=JSON` with
     /// `AWS_LAMBDA_LOG_LEVEL`), as the harness started it: what [`Captured::cloudwatch`] applies.
     pub log_filter: Option<LambdaLogLevel>,
+    /// Each function process the harness stopped and replaced with a new one, in order
+    /// ([`crate::function::FunctionHarness::enforce_deadlines`]).
+    pub restarts: Vec<Restart>,
+}
+
+/// A function process the harness stopped (an invocation passed its deadline, or the process
+/// exited with invocations in flight) and replaced with a new one, as Lambda does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restart {
+    /// The stopped process's id.
+    pub pid: u32,
+    /// The invocations that passed their deadline in it ([`crate::runtime_api::Outcome::TimedOut`]).
+    pub timed_out: Vec<String>,
+    /// The other invocations in flight in it, lost with it
+    /// ([`crate::runtime_api::Outcome::Stopped`]).
+    pub stopped: Vec<String>,
+    /// How it ended: `signal: 9 (SIGKILL)` when the harness stopped it, `exit status 101`, …
+    pub exit: String,
+    /// How many stdout lines were captured when its stdout reached its end: lines before this
+    /// index were written by it (or by earlier processes), later ones by its successors. Counts
+    /// the lines as written ([`Captured::stdout`]), not as CloudWatch cuts them; 0 with an
+    /// observer.
+    pub stdout_lines: usize,
+    /// Likewise for [`Captured::stderr`].
+    pub stderr_lines: usize,
 }
 
 impl Captured {
@@ -138,6 +163,7 @@ impl Captured {
             stderr: self.stderr.clone(),
             datagrams: self.datagrams.clone(),
             log_filter: filter,
+            restarts: self.restarts.clone(),
             ..Captured::default()
         };
         for event in self.stdout.iter().flat_map(|l| cloudwatch_events(l)) {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,8 +12,8 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio::net::UdpSocket;
 use tokio::process::{Child, Command};
 
-use crate::capture::{Captured, LambdaLogLevel};
-use crate::runtime_api::{LocalRuntimeApi, Outcome, ScriptedEvent};
+use crate::capture::{Captured, LambdaLogLevel, Restart};
+use crate::runtime_api::{CloseReason, LocalRuntimeApi, Outcome, ScriptedEvent};
 
 /// The function name the harness gives every function.
 pub const FUNCTION_NAME: &str = "powertools-demo";
@@ -82,6 +83,7 @@ pub struct FunctionHarness {
     remove: Vec<String>,
     stdout: StdoutMode,
     observer: Option<Arc<dyn Observer>>,
+    enforce_deadlines: bool,
 }
 
 /// How the function's stdout is connected.
@@ -143,7 +145,23 @@ impl FunctionHarness {
             remove: Vec::new(),
             stdout: StdoutMode::Piped,
             observer: None,
+            enforce_deadlines: false,
         }
+    }
+
+    /// Behaves like Lambda at the deadline: when an invocation passes its deadline
+    /// (`Lambda-Runtime-Deadline-Ms`, see [`ScriptedEvent::deadline_in`]) unanswered, the harness
+    /// stops the function process (SIGKILL, as Lambda stops the execution environment), records
+    /// [`Outcome::TimedOut`] (other invocations in flight in it: [`Outcome::Stopped`]), keeps
+    /// everything the process wrote and sent until then, and starts a new process (its first
+    /// invocation is a cold start) for the next events. Each restart is listed in
+    /// [`Captured::restarts`]. Likewise a process that exits by itself with invocations in
+    /// flight is replaced (they are [`Outcome::Stopped`], `Runtime.ExitError`).
+    ///
+    /// Off by default: the harness then waits for answers whatever the deadline says.
+    pub fn enforce_deadlines(mut self) -> Self {
+        self.enforce_deadlines = true;
+        self
     }
 
     /// Connects the function's stdout as `mode` says (default [`StdoutMode::Piped`]).
@@ -191,7 +209,70 @@ impl FunctionHarness {
             ),
             ..Captured::default()
         }));
+        let enforce = self.enforce_deadlines;
+        let launch = Arc::new(Launch {
+            binary: self.binary,
+            env: self.env,
+            remove: self.remove,
+            stdout: self.stdout,
+            observer: self.observer,
+            daemon_addr: daemon_addr.clone(),
+        });
+        let process = Arc::new(Mutex::new(launch.spawn(&api.addr(), &captured)));
 
+        let c = Arc::clone(&captured);
+        let observer = launch.observer.clone();
+        let udp_task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65_536];
+            while let Ok(n) = daemon.recv(&mut buf).await {
+                match &observer {
+                    Some(o) => o.datagram(&buf[..n]),
+                    None => c.lock().expect("capture lock").push_datagram(&buf[..n]),
+                }
+            }
+        });
+        let supervisor = enforce.then(|| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let task = tokio::spawn(supervise(
+                api.clone(),
+                Arc::clone(&launch),
+                Arc::clone(&process),
+                Arc::clone(&captured),
+                Arc::clone(&stop),
+            ));
+            Supervisor { stop, task }
+        });
+        RunningFunction {
+            api,
+            process,
+            captured,
+            udp_task: Some(udp_task),
+            daemon_addr,
+            supervisor,
+        }
+    }
+}
+
+/// What it takes to start (and restart) the function process.
+struct Launch {
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+    remove: Vec<String>,
+    stdout: StdoutMode,
+    observer: Option<Arc<dyn Observer>>,
+    daemon_addr: String,
+}
+
+/// One function process and the tasks reading its stdout and stderr.
+struct Process {
+    child: Child,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Launch {
+    /// Spawns the function process against the Runtime API at `api_addr`, its stdout and stderr
+    /// read into `captured` (or handed to the observer).
+    fn spawn(&self, api_addr: &str, captured: &Arc<Mutex<Captured>>) -> Process {
         let mut cmd = if self.stdout == StdoutMode::Closed {
             let mut sh = Command::new("/bin/sh");
             sh.args(["-c", "exec \"$0\" >&-"]).arg(&self.binary);
@@ -205,8 +286,8 @@ impl FunctionHarness {
                 cmd.env(key, v);
             }
         }
-        cmd.env("AWS_LAMBDA_RUNTIME_API", api.addr())
-            .env("AWS_XRAY_DAEMON_ADDRESS", &daemon_addr);
+        cmd.env("AWS_LAMBDA_RUNTIME_API", api_addr)
+            .env("AWS_XRAY_DAEMON_ADDRESS", &self.daemon_addr);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -222,7 +303,7 @@ impl FunctionHarness {
             .unwrap_or_else(|e| panic!("spawning {}: {e}", self.binary.display()));
 
         let stdout = child.stdout.take().expect("piped stdout");
-        let c = Arc::clone(&captured);
+        let c = Arc::clone(captured);
         let observer = self.observer.clone();
         let broken = self.stdout == StdoutMode::BrokenPipe;
         let stdout_task = tokio::spawn(async move {
@@ -239,31 +320,114 @@ impl FunctionHarness {
             }
         });
         let stderr = child.stderr.take().expect("piped stderr");
-        let c = Arc::clone(&captured);
+        let c = Arc::clone(captured);
         let stderr_task = tokio::spawn(async move {
             let mut stderr = BufReader::new(stderr);
             while let Some(line) = next_line(&mut stderr).await {
                 c.lock().expect("capture lock").stderr.push(line);
             }
         });
-        let c = Arc::clone(&captured);
-        let observer = self.observer;
-        let udp_task = tokio::spawn(async move {
-            let mut buf = vec![0u8; 65_536];
-            while let Ok(n) = daemon.recv(&mut buf).await {
-                match &observer {
-                    Some(o) => o.datagram(&buf[..n]),
-                    None => c.lock().expect("capture lock").push_datagram(&buf[..n]),
-                }
-            }
-        });
-        RunningFunction {
-            api,
+        Process {
             child,
-            captured,
-            tasks: vec![stdout_task, stderr_task, udp_task],
-            daemon_addr,
+            readers: vec![stdout_task, stderr_task],
         }
+    }
+}
+
+/// The deadline watcher of [`FunctionHarness::enforce_deadlines`].
+struct Supervisor {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How often the supervisor looks at the deadlines and the process.
+const SUPERVISE_EVERY: Duration = Duration::from_millis(2);
+
+/// Watches the invocations in flight: when one passes its deadline (or the process exits with
+/// some in flight), stops the process, closes its endpoint (recording the outcomes), and starts
+/// a new process on a new endpoint.
+async fn supervise(
+    api: LocalRuntimeApi,
+    launch: Arc<Launch>,
+    process: Arc<Mutex<Process>>,
+    captured: Arc<Mutex<Captured>>,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::SeqCst) {
+        tokio::time::sleep(SUPERVISE_EVERY).await;
+        let in_flight = api.in_flight();
+        if in_flight.is_empty() {
+            continue;
+        }
+        let now = crate::runtime_api::now_ms();
+        let reason = if in_flight.iter().any(|f| f.deadline_ms <= now) {
+            CloseReason::Deadline
+        } else {
+            match process.lock().expect("process lock").child.try_wait() {
+                Ok(Some(status)) => CloseReason::Exited(describe_exit(status)),
+                _ => continue,
+            }
+        };
+        // Stop taking events and answers first, then stop the process.
+        let stopped = api.close_endpoint(&reason);
+        let pid = process.lock().expect("process lock").child.id();
+        let exit = end_process(&process).await;
+        let mut timed_out = Vec::new();
+        let mut interrupted = Vec::new();
+        for (id, outcome) in stopped {
+            if outcome.timed_out() {
+                timed_out.push(id);
+            } else {
+                interrupted.push(id);
+            }
+        }
+        {
+            let mut c = captured.lock().expect("capture lock");
+            let restart = Restart {
+                pid: pid.unwrap_or_default(),
+                timed_out,
+                stopped: interrupted,
+                exit,
+                stdout_lines: c.stdout.len(),
+                stderr_lines: c.stderr.len(),
+            };
+            c.restarts.push(restart);
+        }
+        let addr = api.open_endpoint().await.expect("runtime api binds");
+        let next = launch.spawn(&addr, &captured);
+        *process.lock().expect("process lock") = next;
+    }
+}
+
+/// Kills the process (if still running), waits for it, and for its stdout and stderr to be read
+/// to their end; returns how it ended.
+async fn end_process(process: &Mutex<Process>) -> String {
+    let _ = process.lock().expect("process lock").child.start_kill();
+    let status = loop {
+        match process.lock().expect("process lock").child.try_wait() {
+            Ok(Some(status)) => break describe_exit(status),
+            Ok(None) => {}
+            Err(e) => break format!("unknown ({e})"),
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    let readers = std::mem::take(&mut process.lock().expect("process lock").readers);
+    for t in readers {
+        let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+    }
+    status
+}
+
+/// `exit status: 0`, `signal: 9 (SIGKILL)`, … as Lambda words a runtime's exit.
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(9)) => "signal: 9 (SIGKILL)".to_owned(),
+        (None, Some(15)) => "signal: 15 (SIGTERM)".to_owned(),
+        (None, Some(6)) => "signal: 6 (SIGABRT)".to_owned(),
+        (None, Some(signal)) => format!("signal: {signal}"),
+        (None, None) => "unknown".to_owned(),
     }
 }
 
@@ -288,13 +452,15 @@ async fn next_line(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<String> {
     }
 }
 
-/// A started function process.
+/// A started function process (with [`FunctionHarness::enforce_deadlines`], the current one of
+/// the processes started in turn).
 pub struct RunningFunction {
     api: LocalRuntimeApi,
-    child: Child,
+    process: Arc<Mutex<Process>>,
     captured: Arc<Mutex<Captured>>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    udp_task: Option<tokio::task::JoinHandle<()>>,
     daemon_addr: String,
+    supervisor: Option<Supervisor>,
 }
 
 /// How long one invocation may take before the harness gives up on it.
@@ -335,14 +501,17 @@ impl RunningFunction {
         outcomes
     }
 
-    /// The function's process id (while it runs).
+    /// The function's process id (while it runs; after a restart, the new process's).
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.process.lock().expect("process lock").child.id()
     }
 
     /// Whether the process is still running (it should survive failing invocations).
     pub fn is_alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        matches!(
+            self.process.lock().expect("process lock").child.try_wait(),
+            Ok(None)
+        )
     }
 
     /// What was captured so far.
@@ -352,6 +521,20 @@ impl RunningFunction {
 
     fn stderr(&self) -> Vec<String> {
         self.captured.lock().expect("capture lock").stderr.clone()
+    }
+
+    /// Sends SIGTERM to the function process now (Lambda sends it before shutting an execution
+    /// environment down when an extension is registered); returns whether it was sent.
+    pub fn sigterm(&self) -> bool {
+        self.pid().is_some_and(|pid| signal("TERM", pid))
+    }
+
+    /// Stops watching deadlines (the process is left as it is).
+    async fn stop_supervising(&mut self) {
+        if let Some(s) = self.supervisor.take() {
+            s.stop.store(true, Ordering::SeqCst);
+            let _ = s.task.await;
+        }
     }
 
     /// Waits until the function is polling for the next event (so everything of the previous
@@ -364,30 +547,62 @@ impl RunningFunction {
         }
         // Output written before the next poll may still sit in the pipe or socket buffers.
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
-        for t in self.tasks.drain(..2) {
-            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
-        }
-        for t in &self.tasks {
-            t.abort();
-        }
-        self.captured.lock().expect("capture lock").clone()
+        self.stop_supervising().await;
+        self.finish().await
     }
 
     /// Kills the function now (if it is still running) and returns what it wrote and sent
     /// until then: output already in the pipe or the daemon socket is not lost.
     pub async fn kill(mut self) -> Captured {
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
-        for t in self.tasks.drain(..2) {
-            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+        self.stop_supervising().await;
+        self.finish().await
+    }
+
+    /// Shuts the function down as Lambda does: SIGTERM, then SIGKILL if it is still running
+    /// after `grace`; returns what it wrote and sent until then.
+    pub async fn terminate(mut self, grace: Duration) -> Captured {
+        self.stop_supervising().await;
+        if self.sigterm() {
+            let deadline = tokio::time::Instant::now() + grace;
+            while !matches!(
+                self.process.lock().expect("process lock").child.try_wait(),
+                Ok(Some(_))
+            ) && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
         }
+        self.finish().await
+    }
+
+    /// Kills the process, reads its output to the end, waits for the datagrams in flight.
+    async fn finish(&mut self) -> Captured {
+        end_process(&self.process).await;
         // Datagrams already in the socket buffer are read by the still running UDP task.
         tokio::time::sleep(Duration::from_millis(150)).await;
-        for t in &self.tasks {
+        if let Some(t) = self.udp_task.take() {
             t.abort();
         }
         self.captured.lock().expect("capture lock").clone()
     }
+}
+
+impl Drop for RunningFunction {
+    fn drop(&mut self) {
+        if let Some(s) = self.supervisor.take() {
+            s.stop.store(true, Ordering::SeqCst);
+            s.task.abort();
+        }
+        if let Some(t) = self.udp_task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// `kill -<name> <pid>`.
+fn signal(name: &str, pid: u32) -> bool {
+    std::process::Command::new("kill")
+        .args([format!("-{name}"), pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success())
 }

@@ -80,7 +80,9 @@ impl Sent {
     fn check_outcome(&self, outcome: &Outcome) {
         match self.kind {
             Kind::Ok => {
-                let body = outcome.response().expect("an OK invocation answers");
+                let body = outcome
+                    .response()
+                    .unwrap_or_else(|| panic!("an OK invocation answers: {outcome:?}"));
                 assert_eq!(body["message"], format!("Hello, {}!", self.name));
                 assert_eq!(body["invocation"]["request_id"], self.id());
             }
@@ -167,8 +169,9 @@ impl Sent {
                 assert!(handler.get("error").is_none() && handler.get("fault").is_none());
             }
             Kind::Err => {
-                assert_eq!(handler["error"], true, "{handler}");
-                assert!(handler.get("fault").is_none(), "{handler}");
+                // A failed invocation is a server error (`fault`), not a client error (`error`).
+                assert_eq!(handler["fault"], true, "{handler}");
+                assert!(handler.get("error").is_none(), "{handler}");
                 assert!(
                     handler["cause"]["exceptions"][0]["message"]
                         .as_str()

@@ -157,7 +157,9 @@ fn assert_invocation(out: &Captured, exp: &Expected) {
             assert_eq!(greet["metadata"]["demo"]["name"], exp.name.as_str());
         }
         Kind::Err => {
-            assert_eq!(handler["error"], true, "{handler}");
+            // A failed invocation is a server error (`fault`), not a client error (`error`).
+            assert_eq!(handler["fault"], true, "{handler}");
+            assert!(handler.get("error").is_none(), "{handler}");
             assert!(
                 handler["cause"]["exceptions"][0]["message"]
                     .as_str()

@@ -38,7 +38,7 @@ fn case(name: &str) -> ScriptedEvent {
 async fn answer(f: &mut RunningFunction, event: &ScriptedEvent) -> Value {
     match f.invoke(event.clone()).await {
         Outcome::Response(v) => v,
-        other @ Outcome::Error { .. } => {
+        other => {
             panic!("{}: expected a response, got {other:?}", event.body)
         }
     }

@@ -106,6 +106,8 @@ fn show(
     let verdict = match outcome {
         Outcome::Response(_) => style.paint("1;32", "OK"),
         Outcome::Error { .. } => style.paint("1;31", "FAILED"),
+        Outcome::TimedOut { .. } => style.paint("1;31", "TIMED OUT"),
+        Outcome::Stopped { .. } => style.paint("1;31", "STOPPED"),
     };
     println!(
         "\n{} {verdict}{}  request {}",
@@ -155,6 +157,9 @@ fn show(
     match outcome {
         Outcome::Response(v) => println!("{} {v}", style.paint("1", "response:")),
         Outcome::Error { body, .. } => println!("{} {body}", style.paint("1;31", "error report:")),
+        Outcome::TimedOut { body } | Outcome::Stopped { body } => {
+            println!("{} {body}", style.paint("1;31", "Lambda reports:"));
+        }
     }
 }
 
@@ -167,6 +172,7 @@ fn slice(all: &Captured, before: &Captured) -> Captured {
         non_json: all.non_json[before.non_json.len()..].to_vec(),
         datagrams: all.datagrams[before.datagrams.len()..].to_vec(),
         log_filter: all.log_filter,
+        restarts: all.restarts[before.restarts.len()..].to_vec(),
     }
 }
 
@@ -179,7 +185,8 @@ async fn run(o: Options) -> Result<(), String> {
         eprintln!("building example {} …", o.example);
         workspace_binary(&o.example)
     };
-    let mut harness = FunctionHarness::new(&binary);
+    // Like Lambda: an invocation past its deadline stops the process; the next one starts anew.
+    let mut harness = FunctionHarness::new(&binary).enforce_deadlines();
     for (k, v) in &o.env {
         harness = harness.env(k, v);
     }
