@@ -17,7 +17,8 @@ use crate::{Metrics, Resolution, Unit, diagnostics};
 ///   `service` and the default dimensions — on success and failure alike, since it is written
 ///   before the handler runs;
 /// - after the handler (`Ok`, `Err` or panic): the invocation's document is written and its state
-///   dropped. No metrics recorded ⇒ one warning line, or, with
+///   dropped; at a timeout cut-off ([`InvocationOutcome::Timeout`]) what was recorded so far is
+///   written, and recording stays open until the handler's real end. No metrics recorded ⇒ one warning line, or, with
 ///   [`raise_on_empty_metrics`](crate::MetricsBuilder::raise_on_empty_metrics),
 ///   [`MetricsError::NoMetrics`](crate::MetricsError::NoMetrics) handed to
 ///   [`on_error`](crate::MetricsBuilder::on_error) (by default one `"level":"ERROR"` line).
@@ -120,8 +121,14 @@ impl InvocationHook for MetricsHook {
         self.cold_start(invocation);
     }
 
-    fn on_end(&self, invocation: &Invocation, _outcome: &InvocationOutcome<'_>) {
+    fn on_end(&self, invocation: &Invocation, outcome: &InvocationOutcome<'_>) {
         let shared = self.metrics.shared_arc();
+        if matches!(outcome, InvocationOutcome::Timeout(_)) {
+            // About to be stopped: write what was recorded so far, keep recording open (the
+            // handler may still finish, and its later metrics are written at its real end).
+            shared.write_invocation_so_far(invocation);
+            return;
+        }
         let last = invocation
             .extensions()
             .get::<InvocationMetrics>()

@@ -255,14 +255,9 @@ impl Shared {
             watchdog::Watched::Cut { report, rest } => {
                 run_end(&InvocationOutcome::Timeout(&report));
                 drop(report);
-                // Written out already: the handler may still finish in time, and its result goes
-                // back to the runtime, but nothing more is written for it.
-                let caught = rest.await;
-                drop(span);
-                return match caught {
-                    Ok(result) => result,
-                    Err(payload) => std::panic::resume_unwind(payload),
-                };
+                // Written out while it still could be. The handler may yet finish in time: its
+                // result goes back to the runtime and the hooks write what came after the cut.
+                rest.await
             }
         };
         let result = match caught {

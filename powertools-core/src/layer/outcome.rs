@@ -217,9 +217,9 @@ pub enum InvocationOutcome<'a> {
     /// The handler panicked (the panic resumes once the hooks ran).
     Panic(&'a PanicReport),
     /// The handler had not finished shortly before the deadline (or the process was told to
-    /// stop): what was recorded so far is written now. The handler goes on running; whatever it
-    /// records afterwards is refused or dropped as after any end, and the hooks are not called
-    /// again for this invocation.
+    /// stop): what was recorded so far is written now, since Lambda keeps nothing of a process it
+    /// stops. The handler goes on running; if it finishes in time the hooks are called again
+    /// with its real outcome and write only what came after the cut.
     Timeout(&'a TimeoutReport),
 }
 

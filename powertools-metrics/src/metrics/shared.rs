@@ -401,6 +401,22 @@ impl Shared {
         }
     }
 
+    /// A timeout's cut-off: writes every document of the invocation as it stands and clears
+    /// their metrics (dimensions and metadata stay for what comes after).
+    pub(crate) fn write_invocation_so_far(&self, invocation: &Invocation) {
+        let Some(state) = invocation.extensions().get::<InvocationMetrics>() else {
+            return;
+        };
+        let mut documents = lock(&state.documents);
+        let Documents { first, others, .. } = &mut *documents;
+        for (owner, document) in first.iter_mut().chain(others.iter_mut()) {
+            if document.has_metrics() {
+                owner.write(&owner.settings.base, document);
+                document.clear_metrics();
+            }
+        }
+    }
+
     /// An invocation ended for the hook of this `Metrics`: write its document; the hook that
     /// started the invocation (`last`) also writes the documents of handles that have no hook
     /// in this layer and closes the invocation to later recordings. Reports an empty invocation.
