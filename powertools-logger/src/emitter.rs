@@ -5,6 +5,7 @@ use powertools_core::{Invocation, Timestamp};
 use tracing::Level;
 
 use crate::buffer::{BufferConfig, Pushed};
+use crate::failures::FailureLedger;
 use crate::format::json;
 use crate::format::{
     LineFormatter, LineInput, LogRecord, Message, Scratch, fit_custom_line, fit_line, is_too_long,
@@ -24,6 +25,8 @@ pub(crate) struct Emitter {
     pub(crate) buffer: Option<BufferConfig>,
     /// The level of warnings that say lines are lost: one Lambda's log-level filter keeps.
     pub(crate) kept_level: &'static str,
+    /// The failures the hook wrote, whose `lambda_runtime` line the layer leaves out.
+    pub(crate) failures: FailureLedger,
 }
 
 impl std::fmt::Debug for Emitter {
@@ -65,15 +68,28 @@ impl Emitter {
             formatter,
             buffer,
             kept_level,
+            failures: FailureLedger::default(),
         }
     }
 
-    /// Renders the line whose event parts are in `scratch` and sends it on.
+    /// Renders the line whose event parts are in `scratch` and sends it on: into the
+    /// invocation's buffer when buffering holds its level, else to the sink.
     pub(crate) fn emit(
         &self,
         scratch: &mut Scratch,
         input: &LineInput<'_>,
         invocation: Option<&Invocation>,
+    ) {
+        self.emit_routed(scratch, input, invocation, true);
+    }
+
+    /// [`emit`](Self::emit), never buffered when `bufferable` is false.
+    fn emit_routed(
+        &self,
+        scratch: &mut Scratch,
+        input: &LineInput<'_>,
+        invocation: Option<&Invocation>,
+        bufferable: bool,
     ) {
         let statics = crate::format::StaticMembers {
             service: &self.service_member,
@@ -92,16 +108,16 @@ impl Emitter {
                 fit_custom_line(&mut scratch.alt);
             }
             let line = std::mem::take(&mut scratch.alt);
-            self.route(input.level, &line, state);
+            self.route(input.level, &line, state, bufferable);
             scratch.alt = line;
         } else if self.dev {
             scratch.alt.clear();
             let compact = &scratch.line[..scratch.line.len() - 1];
             json::write_indented(&mut scratch.alt, compact);
             scratch.alt.push(b'\n');
-            self.route(input.level, &scratch.alt, state);
+            self.route(input.level, &scratch.alt, state, bufferable);
         } else {
-            self.route(input.level, &scratch.line, state);
+            self.route(input.level, &scratch.line, state, bufferable);
         }
     }
 
@@ -119,10 +135,11 @@ impl Emitter {
             let members = text.get(r).unwrap_or("");
             format!("{{{}}}", members.strip_prefix(',').unwrap_or(members))
         };
+        let relative = powertools_core::location::relative;
         let location = match (input.location, input.file, input.line) {
-            (Some(l), _, _) => l.to_owned(),
-            (None, Some(f), Some(l)) => format!("{f}:{l}"),
-            (None, Some(f), None) => f.to_owned(),
+            (Some(l), _, _) => relative(l).to_owned(),
+            (None, Some(f), Some(l)) => format!("{}:{l}", relative(f)),
+            (None, Some(f), None) => relative(f).to_owned(),
             (None, None, _) => input.target.to_owned(),
         };
         let fields = object(ranges.fields);
@@ -147,10 +164,16 @@ impl Emitter {
         }
     }
 
-    /// Writes `line`, or holds it in the invocation's buffer.
-    fn route(&self, level: Level, line: &[u8], state: Option<&InvocationLogState>) {
+    /// Writes `line`, or holds it in the invocation's buffer (when `bufferable`).
+    fn route(
+        &self,
+        level: Level,
+        line: &[u8],
+        state: Option<&InvocationLogState>,
+        bufferable: bool,
+    ) {
         if let (Some(config), Some(state)) = (&self.buffer, state) {
-            if config.holds(LogLevel::from(level)) {
+            if bufferable && config.holds(LogLevel::from(level)) {
                 let pushed = state.buffer().push(line, config.max_bytes_value());
                 if pushed == Pushed::FirstEviction {
                     self.warn_lost(&format!(
@@ -198,44 +221,111 @@ impl Emitter {
         }
     }
 
-    /// Writes a warning line through the sink (`"level":"WARN"`).
+    /// Writes a warning of the logger through the sink (`"level":"WARN"`).
     pub(crate) fn warn(&self, message: &str) {
-        let line = powertools_core::warning::render("powertools_logger", message);
-        self.sink.write_line(line.as_bytes());
+        self.warning("WARN", message);
     }
 
     /// Writes a warning that lines are lost through the sink, at a level Lambda's log-level
     /// filter keeps (a `WARN` line would be dropped under `AWS_LAMBDA_LOG_LEVEL=ERROR`).
     pub(crate) fn warn_lost(&self, message: &str) {
-        let line =
-            powertools_core::warning::render_at(self.kept_level, "powertools_logger", message);
-        self.sink.write_line(line.as_bytes());
+        self.warning(self.kept_level, message);
     }
 
-    /// Emits a line with no event fields (the hook's lines).
-    pub(crate) fn emit_direct(
+    /// A warning of the logger: a line in the Powertools shape, `location` `powertools_logger`,
+    /// with `service` and — inside an invocation — the Lambda keys, `function_request_id`,
+    /// `correlation_id`, the appended keys and `xray_trace_id`, like the function's own lines.
+    /// Never buffered, never through a custom formatter or dev indentation: it says something
+    /// about the logger itself.
+    fn warning(&self, level_name: &'static str, message: &str) {
+        let line = OwnLine {
+            level: Level::WARN,
+            level_name,
+            location: OWN_LOCATION,
+            message: Message::Text(message),
+            fields: &[],
+            field_names: &[],
+            error: &[],
+        };
+        if Invocation::with_current(|invocation| {
+            self.emit_own(&line, OwnRoute::Warning, Some(invocation));
+        })
+        .is_none()
+        {
+            self.emit_own(&line, OwnRoute::Warning, None);
+        }
+    }
+
+    /// Writes a line of the logger's own (the logged event, a failure, a warning).
+    pub(crate) fn emit_own(
         &self,
-        level: Level,
-        location: &str,
-        message: Message<'_>,
-        error_members: &[u8],
+        line: &OwnLine<'_>,
+        route: OwnRoute,
         invocation: Option<&Invocation>,
     ) {
         with_scratch(|scratch| {
             scratch.parts.clear();
             scratch.spans.clear();
-            scratch.parts.error.extend_from_slice(error_members);
+            scratch.parts.fields.extend_from_slice(line.fields);
+            scratch.parts.error.extend_from_slice(line.error);
+            let has_field = |name: &str| line.field_names.contains(&name);
             let input = LineInput {
-                level,
+                level: line.level,
+                level_name: line.level_name,
                 file: None,
                 line: None,
-                target: "powertools_logger",
-                location: Some(location),
-                message,
+                target: OWN_LOCATION,
+                location: Some(line.location),
+                message: line.message,
                 timestamp: Timestamp::now(),
-                has_field: &|_| false,
+                has_field: &has_field,
             };
-            self.emit(scratch, &input, invocation);
+            match route {
+                OwnRoute::Event => self.emit_routed(scratch, &input, invocation, true),
+                OwnRoute::Failure => self.emit_routed(scratch, &input, invocation, false),
+                OwnRoute::Warning => {
+                    let statics = crate::format::StaticMembers {
+                        service: &self.service_member,
+                        sampling_rate: &self.sampling_member,
+                    };
+                    render_line(scratch, &input, &statics, invocation);
+                    if is_too_long(&scratch.line) {
+                        fit_line(scratch);
+                    }
+                    self.sink.write_line(&scratch.line);
+                }
+            }
         });
     }
+}
+
+/// The `location` of the logger's own warnings: how they are told apart from the function's
+/// lines.
+pub(crate) const OWN_LOCATION: &str = "powertools_logger";
+
+/// A line of the logger's own: no `tracing` event behind it.
+pub(crate) struct OwnLine<'a> {
+    pub(crate) level: Level,
+    pub(crate) level_name: &'static str,
+    pub(crate) location: &'a str,
+    pub(crate) message: Message<'a>,
+    /// `,"key":value` members, written where an event's fields go.
+    pub(crate) fields: &'a [u8],
+    /// The keys of `fields` (appended keys of these names are left out, as for an event's own
+    /// fields).
+    pub(crate) field_names: &'a [&'a str],
+    /// `,"exception":…` members.
+    pub(crate) error: &'a [u8],
+}
+
+/// Where a line of the logger's own goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OwnRoute {
+    /// As a logged event: formatter, dev mode, and the buffer when it holds the level.
+    Event,
+    /// A failed invocation's line: formatter and dev mode, never held in the buffer (the
+    /// invocation is over: nothing would write it).
+    Failure,
+    /// A warning of the logger: the Powertools shape, compact, straight to the sink.
+    Warning,
 }

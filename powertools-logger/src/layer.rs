@@ -10,6 +10,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::emitter::Emitter;
+use crate::failures;
 use crate::format::fields::{EventVisitor, SpanVisitor};
 use crate::format::reserved::write_user_key;
 use crate::format::{LineInput, Message, with_scratch};
@@ -18,9 +19,10 @@ use crate::format::{LineInput, Message, with_scratch};
 struct SpanFields(Vec<(&'static str, Vec<u8>)>);
 
 /// The fields of `lambda_runtime`'s own span around each invocation (`requestId`,
-/// `xrayTraceId`): only written on lines outside our invocation scope (the runtime's report of
-/// a failed invocation), which would otherwise carry no request id at all. Inside the scope the
-/// lines already have `function_request_id` and `xray_trace_id`.
+/// `xrayTraceId`): only written on lines outside our invocation scope (a line of the runtime
+/// about the invocation), which would otherwise carry no request id at all. Inside the scope the
+/// lines already have `function_request_id` and `xray_trace_id`. They also tell which request a
+/// runtime failure line is about (see `failures`).
 struct RuntimeSpanFields(Vec<(&'static str, Vec<u8>)>);
 
 fn is_runtime_span(metadata: &tracing::Metadata<'_>) -> bool {
@@ -30,10 +32,13 @@ fn is_runtime_span(metadata: &tracing::Metadata<'_>) -> bool {
 /// A [`tracing_subscriber::Layer`] writing each event as one Powertools JSON line.
 ///
 /// Keys, in order: `level, location, message, timestamp, service, [sampling_rate], cold_start,
-/// function_name, function_memory_size, function_arn, function_request_id, [correlation_id]`,
-/// appended keys, fields of the enclosing spans (outermost first), the event's fields,
-/// `[exception, exception_name, exception_chain]`, `xray_trace_id`, `[tenant_id]`. Outside an
-/// invocation the Lambda keys are left out. Built by [`Logger`](crate::Logger), usually with its
+/// function_name, function_memory_size, function_arn, function_request_id, [tenant_id],
+/// [correlation_id]`, appended keys, fields of the enclosing spans (outermost first), the event's
+/// fields, `[exception, exception_name, exception_chain]`, and last `xray_trace_id` (Python's
+/// order). Outside an invocation the Lambda keys are left out. `location` is `file:line`, never
+/// an absolute build path: a dependency's file (`~/.cargo/registry/…/tokio-1.47.0/src/…`) is
+/// written from its crate's folder (`tokio-1.47.0/src/…`, see
+/// [`powertools_core::location::relative`]). Built by [`Logger`](crate::Logger), usually with its
 /// [`LogFilter`](crate::LogFilter) (see [`Logger::into_layer_and_hook`](crate::Logger::into_layer_and_hook)).
 ///
 /// # Example
@@ -51,6 +56,26 @@ fn is_runtime_span(metadata: &tracing::Metadata<'_>) -> bool {
 #[derive(Debug, Clone)]
 pub struct PowertoolsJsonLayer {
     pub(crate) emitter: Arc<Emitter>,
+}
+
+impl PowertoolsJsonLayer {
+    /// Whether the hook wrote the failure `event` (one of `lambda_runtime`'s failure lines) is
+    /// about: the request id of the runtime's invoke span around it was noted by the hook.
+    fn written_by_hook<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>) -> bool
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        ctx.event_scope(event).into_iter().flatten().any(|span| {
+            let extensions = span.extensions();
+            let Some(RuntimeSpanFields(fields)) = extensions.get::<RuntimeSpanFields>() else {
+                return false;
+            };
+            fields
+                .iter()
+                .find(|(name, _)| *name == failures::RUNTIME_REQUEST_ID_FIELD)
+                .is_some_and(|(_, id)| self.emitter.failures.take(id))
+        })
+    }
 }
 
 impl<S> Layer<S> for PowertoolsJsonLayer
@@ -97,6 +122,13 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let timestamp = Timestamp::now();
+        // `lambda_runtime`'s own ERROR line about a failure the hook wrote already: one line
+        // per failed invocation (see `failures`).
+        if failures::is_runtime_failure(*event.metadata().level(), event.metadata().target())
+            && self.written_by_hook(event, &ctx)
+        {
+            return;
+        }
         #[cfg(feature = "log")]
         let normalized = tracing_log::NormalizeEvent::normalized_metadata(event);
         #[cfg(feature = "log")]
@@ -160,6 +192,7 @@ where
             let message = std::mem::take(&mut scratch.parts.message);
             let input = LineInput {
                 level: *meta.level(),
+                level_name: meta.level().as_str(),
                 file: meta.file(),
                 line: meta.line(),
                 target: meta.target(),

@@ -84,6 +84,7 @@
 
 mod buffer;
 mod emitter;
+mod failures;
 mod format;
 mod hook;
 mod layer;

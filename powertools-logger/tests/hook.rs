@@ -9,7 +9,7 @@ use common::{install, json, keys, logger};
 use lambda_runtime::{Context, Error, LambdaEvent, service_fn};
 use powertools_core::config::LogLevel;
 use powertools_core::layer::InvocationLayer;
-use powertools_logger::{BufferConfig, CorrelationIdPath, Logger, MemorySink};
+use powertools_logger::{BufferConfig, CorrelationIdPath, Logger, LoggerHook, MemorySink};
 use serde_json::{Value, json};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
@@ -28,19 +28,40 @@ where
     F: Fn(LambdaEvent<Value>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Value, Error>> + Send + 'static,
 {
+    invoke_in(
+        logger,
+        |hook| InvocationLayer::new().hook(hook),
+        context("req-1"),
+        event,
+        handler,
+    )
+}
+
+/// Runs one invocation of `handler` through the invocation layer `layer` makes with the
+/// logger's hook.
+fn invoke_in<F, Fut>(
+    logger: Logger,
+    layer: impl FnOnce(LoggerHook) -> InvocationLayer,
+    context: Context,
+    event: Value,
+    handler: F,
+) -> Result<Value, Error>
+where
+    F: Fn(LambdaEvent<Value>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Value, Error>> + Send + 'static,
+{
     let (dispatch, hook) = install(logger);
     let _guard = tracing::dispatcher::set_default(&dispatch);
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async move {
         let mut service = ServiceBuilder::new()
-            .layer(InvocationLayer::new().hook(hook))
+            .layer(layer(hook))
             .service(service_fn(handler));
         let service = service.ready().await.unwrap();
-        service
-            .call(LambdaEvent::new(event, context("req-1")))
-            .await
+        service.call(LambdaEvent::new(event, context)).await
     })
 }
 
@@ -96,10 +117,144 @@ fn handler_errors_are_logged_with_their_chain() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["level"], "ERROR");
     assert_eq!(lines[0]["message"], "could not save");
-    assert_eq!(lines[0]["exception"], "could not save");
+    // The message and its `source()` chain, one `caused by:` line each.
+    assert_eq!(
+        lines[0]["exception"],
+        "could not save\ncaused by: disk full"
+    );
     assert_eq!(lines[0]["exception_name"], "WrapError");
     assert_eq!(lines[0]["exception_chain"], json!(["disk full"]));
     assert_eq!(lines[0]["function_request_id"], "req-1");
+}
+
+/// An `Err` line: the error's type name (what Lambda reports as `errorType`), all the keys of
+/// the invocation with `xray_trace_id` last, and as `location` the handler's name — never a file
+/// of the toolkit (before: `powertools-logger/src/hook/mod.rs:107`).
+#[test]
+fn an_err_line_names_its_type_and_the_handler_and_has_every_key() {
+    let (logger, sink) = logger(&[("POWERTOOLS_SERVICE_NAME", "payment")]);
+    let result = invoke_in(
+        logger,
+        |hook| InvocationLayer::new().handler_name("charge").hook(hook),
+        context("req-1"),
+        json!({}),
+        |_e| async {
+            powertools_logger::append_key("order_id", "o-1")?;
+            let deepest = std::io::Error::other("card expired");
+            let err: Error = Box::new(WrapError(std::io::Error::other(WrapError(deepest))));
+            Err(err)
+        },
+    );
+    assert!(result.is_err());
+    let raw = &sink.lines()[0];
+    let line = json(raw);
+    assert_eq!(line["exception_name"], "WrapError");
+    assert_eq!(
+        line["exception"],
+        "could not save\ncaused by: could not save\ncaused by: card expired"
+    );
+    assert_eq!(line["location"], "charge");
+    assert_eq!(line["service"], "payment");
+    assert_eq!(line["order_id"], "o-1");
+    assert_eq!(
+        line["function_arn"],
+        "arn:aws:lambda:eu-west-1:123456789012:function:payment-fn"
+    );
+    assert_eq!(keys(raw).last().unwrap(), "xray_trace_id");
+
+    // A string error: `Error`, as Lambda reports it; the handler's default name.
+    let (plain, sink) = common::logger(&[]);
+    let _ = invoke(plain, json!({}), |_e| async {
+        Err::<Value, Error>("plain failure".into())
+    });
+    let line = &sink.json_lines()[0];
+    assert_eq!(line["exception_name"], "Error");
+    assert_eq!(line["exception"], "plain failure");
+    assert_eq!(line["location"], "handler");
+    assert!(line.get("exception_chain").is_none());
+}
+
+/// A hook that names the spans still open at a timeout, as the tracer's does (it ends before the
+/// logger's).
+struct OpenSpans(&'static [&'static str]);
+
+impl powertools_core::layer::InvocationHook for OpenSpans {
+    fn on_end(
+        &self,
+        _invocation: &powertools_core::Invocation,
+        outcome: &powertools_core::layer::InvocationOutcome<'_>,
+    ) {
+        if let powertools_core::layer::InvocationOutcome::Timeout(report) = outcome {
+            for span in self.0 {
+                report.add_open_span(span);
+            }
+        }
+    }
+}
+
+/// Shortly before the deadline: the buffered lines, then one ERROR line saying the invocation is
+/// about to time out, with the request id, the elapsed time and the spans still open. A handler
+/// that still finishes in time writes only what came after the cut: no second ERROR line when it
+/// succeeds, the lines it buffered after the cut discarded.
+#[test]
+fn a_timeout_writes_the_buffer_then_one_error_line_with_the_open_spans() {
+    let (logger, sink) = buffered(&[], BufferConfig::new());
+    let result = invoke_in(
+        logger,
+        |hook| {
+            InvocationLayer::new()
+                .timeout_margin(std::time::Duration::from_millis(300))
+                .hook(hook)
+                .hook(OpenSpans(&["charge_card", "call_bank"]))
+        },
+        context_with_deadline("req-slow", 400),
+        json!({}),
+        |_e| async {
+            tracing::debug!("waiting for the bank");
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tracing::debug!("held after the cut, discarded");
+            tracing::info!("finished after the cut");
+            Ok(Value::Null)
+        },
+    );
+    assert!(result.is_ok(), "the handler's own result");
+    let raw = sink.lines();
+    let lines = sink.json_lines();
+    let messages: Vec<_> = lines
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 3, "{raw:#?}");
+    assert_eq!(messages[0], "waiting for the bank", "the buffer first");
+    assert_eq!(messages[2], "finished after the cut");
+    let line = &lines[1];
+    assert_eq!(line["level"], "ERROR");
+    assert_eq!(line["exception_name"], "Timeout");
+    assert_eq!(line["function_request_id"], "req-slow");
+    assert_eq!(line["open_spans"], json!(["charge_card", "call_bank"]));
+    let elapsed = line["elapsed_ms"].as_u64().unwrap();
+    assert!((50..400).contains(&elapsed), "{line}");
+    assert!(line["remaining_ms"].as_u64().unwrap() <= 400, "{line}");
+    let message = line["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the invocation is about to time out after")
+            && message.ends_with("spans still open: charge_card, call_bank"),
+        "{message}"
+    );
+    assert_eq!(line["exception"], message);
+    assert_eq!(line["location"], "handler");
+    assert_eq!(keys(&raw[1]).last().unwrap(), "xray_trace_id");
+}
+
+/// A context whose deadline is `ms` from now.
+fn context_with_deadline(request_id: &str, ms: u64) -> Context {
+    let mut ctx = context(request_id);
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_millis(ms);
+    ctx.deadline = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    ctx
 }
 
 #[derive(Debug)]
@@ -128,7 +283,12 @@ fn panics_are_logged_with_message_and_location() {
     assert!(outcome.is_err(), "the panic resumes");
     let lines = sink.json_lines();
     assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["exception_name"], "panic");
+    // The type Lambda reports a panic under.
+    assert_eq!(lines[0]["exception_name"], "Panic");
+    assert_eq!(
+        lines[0]["exception_name"],
+        powertools_core::layer::PANIC_ERROR_TYPE
+    );
     let expected = "index out of bounds: the len is 0 but the index is 3";
     assert_eq!(lines[0]["exception"], expected);
     assert_eq!(lines[0]["message"], format!("handler panicked: {expected}"));
@@ -317,4 +477,67 @@ fn a_debug_line_outside_a_sampled_invocation_is_dropped() {
     let (dispatch, _hook) = install(logger);
     tracing::dispatcher::with_default(&dispatch, || tracing::debug!("no invocation"));
     assert!(sink.lines().is_empty());
+}
+
+/// Buffering at ERROR: the failure's line is written, not held in a buffer nothing would write
+/// any more.
+#[test]
+fn a_failure_line_is_never_held_in_the_buffer() {
+    let (logger, sink) = logger(&[]);
+    let logger = logger.buffer(
+        BufferConfig::new()
+            .buffer_at_level(LogLevel::Error)
+            .flush_on_error_log(false),
+    );
+    let _ = invoke(logger, json!({}), |_e| async {
+        tracing::error!("held, then flushed by the failure");
+        Err::<Value, Error>("boom".into())
+    });
+    let messages: Vec<_> = sink
+        .json_lines()
+        .iter()
+        .map(|l| l["message"].clone())
+        .collect();
+    assert_eq!(messages, ["held, then flushed by the failure", "boom"]);
+}
+
+/// The logger's own warnings written inside an invocation carry what the function's lines
+/// carry: `service`, the Lambda keys, `function_request_id`, `xray_trace_id` last; `location`
+/// `powertools_logger` tells them apart.
+#[test]
+fn the_loggers_own_warnings_inside_an_invocation_carry_the_invocations_keys() {
+    let (logger, sink) = buffered(
+        &[("POWERTOOLS_SERVICE_NAME", "payment")],
+        BufferConfig::new().max_bytes(900),
+    );
+    let _ = invoke(logger, json!({}), |_e| async {
+        powertools_logger::append_key("order_id", "o-1")?;
+        for n in 0..10 {
+            tracing::debug!(n, "held line with some padding to fill the buffer quickly");
+        }
+        Err::<Value, Error>("boom".into())
+    });
+    let raw = sink.lines();
+    let warnings: Vec<(&String, Value)> = raw
+        .iter()
+        .map(|r| (r, json(r)))
+        .filter(|(_, l)| l["location"] == "powertools_logger")
+        .collect();
+    assert_eq!(warnings.len(), 2, "full, then evicted: {raw:#?}");
+    for (raw, warning) in &warnings {
+        assert_eq!(warning["level"], "WARN");
+        assert_eq!(warning["service"], "payment");
+        assert_eq!(warning["function_request_id"], "req-1");
+        assert!(warning["cold_start"].is_boolean(), "{warning}");
+        assert_eq!(
+            warning["function_arn"],
+            "arn:aws:lambda:eu-west-1:123456789012:function:payment-fn"
+        );
+        assert_eq!(warning["order_id"], "o-1", "the appended keys too");
+        assert_eq!(
+            warning["xray_trace_id"],
+            "1-5759e988-bd862e3fe1be46a994272793"
+        );
+        assert_eq!(keys(raw).last().unwrap(), "xray_trace_id");
+    }
 }

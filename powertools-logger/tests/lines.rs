@@ -79,18 +79,33 @@ fn outside_an_invocation_lambda_keys_are_left_out() {
     assert_eq!(json(&lines[0])["level"], "WARN");
 }
 
+/// Python's order: `xray_trace_id` is the last key, also when the invocation has a tenant
+/// (before, `tenant_id` came after it).
 #[test]
-fn tenant_id_comes_last_when_present() {
+fn xray_trace_id_is_the_last_key_with_a_tenant_id() {
     let (logger, sink) = logger(&[]);
     let (dispatch, _hook) = install(logger);
+    let header: TraceHeader =
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+            .parse()
+            .unwrap();
     let invocation = Invocation::new(
-        InvocationContext::for_test("r", "f").with_tenant_id(Some("tenant-a".into())),
+        InvocationContext::for_test("r", "f")
+            .with_trace_header(Some(header))
+            .with_tenant_id(Some("tenant-a".into())),
     );
     tracing::dispatcher::with_default(&dispatch, || {
-        invocation.sync_scope(|| tracing::info!("hi"));
+        invocation.sync_scope(|| {
+            powertools_logger::set_correlation_id("corr-1");
+            tracing::info!(order_id = "o-1", "hi");
+        });
     });
     let lines = sink.lines();
-    assert_eq!(keys(&lines[0]).last().unwrap(), "tenant_id");
+    let k = keys(&lines[0]);
+    assert_eq!(k.last().unwrap(), "xray_trace_id", "{k:?}");
+    let pos = |name: &str| k.iter().position(|x| x == name).unwrap();
+    assert_eq!(pos("tenant_id"), pos("function_request_id") + 1, "{k:?}");
+    assert!(pos("tenant_id") < pos("correlation_id"), "{k:?}");
     assert_eq!(json(&lines[0])["tenant_id"], "tenant-a");
 }
 
@@ -427,6 +442,79 @@ fn warnings_that_lines_are_lost_pass_lambdas_filter_and_others_stay_warn() {
     assert_eq!(level_of_warning(&lambda, "error,chatty=debug"), "ERROR");
     // A directive that does not parse: a plain warning.
     assert_eq!(level_of_warning(&[], "=broken"), "WARN");
+}
+
+/// With only Lambda's level (WARN or ERROR) and no level set by the user, nothing is overridden:
+/// no warning (before, every cold start wrote one, at ERROR under an ERROR filter). A level the
+/// user set (code, environment, `RUST_LOG`) that Lambda's overrides is still reported.
+#[test]
+fn lambdas_level_alone_writes_no_level_warning() {
+    for lambda in ["WARN", "ERROR"] {
+        let (logger, sink) = common::logger(&[("AWS_LAMBDA_LOG_LEVEL", lambda)]);
+        let _parts = logger.into_parts();
+        assert!(sink.lines().is_empty(), "{lambda}: {:?}", sink.lines());
+    }
+    let (logger, sink) = common::logger(&[("AWS_LAMBDA_LOG_LEVEL", "ERROR")]);
+    let _parts = logger.level(LogLevel::Info).into_parts();
+    let lines = sink.json_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the log level INFO is more verbose than AWS_LAMBDA_LOG_LEVEL=ERROR")
+    );
+    for set in [("LOG_LEVEL", "INFO"), ("POWERTOOLS_LOG_LEVEL", "DEBUG")] {
+        let (logger, sink) = common::logger(&[("AWS_LAMBDA_LOG_LEVEL", "WARN"), set]);
+        let _parts = logger.into_parts();
+        assert_eq!(sink.lines().len(), 1, "{set:?}");
+    }
+    let (logger, sink) = common::logger(&[("AWS_LAMBDA_LOG_LEVEL", "WARN")]);
+    let _parts = logger.directives("debug").into_parts();
+    assert_eq!(sink.lines().len(), 1, "RUST_LOG=debug");
+}
+
+/// A line from code outside the workspace (a dependency in `~/.cargo/registry`) names its file
+/// from the crate's folder, never the build machine's absolute path — in the line and in what a
+/// custom formatter sees.
+#[cfg(feature = "log")]
+#[test]
+fn a_dependencys_location_is_never_an_absolute_path() {
+    const FILE: &str = "/home/builder/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/\
+                        hyper-1.7.0/src/proto/h1/conn.rs";
+    let record = |message: std::fmt::Arguments<'_>| {
+        let _ = tracing_log::format_trace(
+            &log::Record::builder()
+                .args(message)
+                .level(log::Level::Warn)
+                .target("hyper::proto::h1::conn")
+                .file(Some(FILE))
+                .line(Some(451))
+                .module_path(Some("hyper::proto::h1::conn"))
+                .build(),
+        );
+    };
+    let (logger, sink) = common::logger(&[]);
+    let (dispatch, _hook) = install(logger);
+    tracing::dispatcher::with_default(&dispatch, || {
+        record(format_args!("connection reset"));
+        lambda_invocation().sync_scope(|| record(format_args!("in an invocation")));
+    });
+    for line in sink.json_lines() {
+        assert_eq!(
+            line["location"], "hyper-1.7.0/src/proto/h1/conn.rs:451",
+            "{line}"
+        );
+    }
+    assert_eq!(sink.lines().len(), 2);
+
+    let (logger, sink) = common::logger(&[]);
+    let logger = logger.formatter(|record: &LogRecord<'_>, out: &mut Vec<u8>| {
+        out.extend_from_slice(record.location().as_bytes());
+    });
+    let (dispatch, _hook) = install(logger);
+    tracing::dispatcher::with_default(&dispatch, || record(format_args!("formatted")));
+    assert_eq!(sink.lines(), ["hyper-1.7.0/src/proto/h1/conn.rs:451\n"]);
 }
 
 #[test]

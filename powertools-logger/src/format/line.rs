@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 
+use powertools_core::location::relative;
 use powertools_core::output::MAX_LINE_BYTES;
 use powertools_core::{Invocation, Timestamp};
 use tracing::Level;
@@ -69,10 +70,14 @@ pub(crate) enum Message<'a> {
 /// What a line is made of, besides the invocation and the logger's settings.
 pub(crate) struct LineInput<'a> {
     pub(crate) level: Level,
+    /// The `level` written: `level`'s name, or the one Lambda's filter keeps for the logger's
+    /// own warnings (`FATAL` has no `tracing` level).
+    pub(crate) level_name: &'static str,
     pub(crate) file: Option<&'a str>,
     pub(crate) line: Option<u32>,
     pub(crate) target: &'a str,
-    /// A full `file:line:col` location, used verbatim (a panic's).
+    /// A full location (`file:line:col`, a panic's; a handler's name), used as is (an absolute
+    /// path made crate-relative).
     pub(crate) location: Option<&'a str>,
     pub(crate) message: Message<'a>,
     pub(crate) timestamp: Timestamp,
@@ -101,12 +106,14 @@ pub(crate) fn render_line(
     let out = &mut scratch.line;
     out.clear();
     out.extend_from_slice(b"{\"level\":\"");
-    out.extend_from_slice(input.level.as_str().as_bytes());
+    out.extend_from_slice(input.level_name.as_bytes());
     out.extend_from_slice(b"\",\"location\":\"");
+    // Never an absolute path of the build machine (a dependency in `~/.cargo/registry`): one
+    // byte comparison for the usual relative path.
     match (input.location, input.file) {
-        (Some(location), _) => json::escape_into(out, location),
+        (Some(location), _) => json::escape_into(out, relative(location)),
         (None, Some(file)) => {
-            json::escape_into(out, file);
+            json::escape_into(out, relative(file));
             if let Some(line) = input.line {
                 out.push(b':');
                 json::write_u64(out, u64::from(line));

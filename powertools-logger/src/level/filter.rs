@@ -9,6 +9,7 @@ use tracing::{Level, Metadata};
 use tracing_subscriber::layer::{Context, Filter};
 
 use super::Directives;
+use crate::failures::is_runtime_invoke_span;
 use crate::state::InvocationLogState;
 
 /// The resolved level policy, shared by the filter and the hook.
@@ -81,13 +82,21 @@ fn is_log_callsite(meta: &Metadata<'_>) -> bool {
     meta.target() == "log" && meta.name() == "log event"
 }
 
+/// `lambda_runtime`'s span around each invocation is always enabled for the logger's layer,
+/// whatever the level: its `requestId` tells the layer which request the runtime's failure line
+/// is about (see `failures`), and gives the runtime's other lines their request id. It writes no
+/// line itself.
 impl<S> Filter<S> for LogFilter {
     fn enabled(&self, meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
         self.policy
             .allows(*meta.level(), meta.target(), meta.is_event())
+            || is_runtime_invoke_span(meta)
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
+        if is_runtime_invoke_span(meta) {
+            return Interest::always();
+        }
         let level = *meta.level();
         if is_log_callsite(meta) {
             return if level <= self.policy.max_level() {
@@ -106,6 +115,9 @@ impl<S> Filter<S> for LogFilter {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(self.policy.max_level())
+        // At least INFO: `lambda_runtime`'s invoke span is an INFO span, which `tracing` would
+        // not even create under a less verbose hint. Disabled INFO and WARN callsites are then
+        // skipped by their cached interest instead of the level comparison.
+        Some(self.policy.max_level().max(LevelFilter::INFO))
     }
 }

@@ -11,7 +11,9 @@ pub struct LevelResolution {
     pub level: LevelFilter,
     /// `AWS_LAMBDA_LOG_LEVEL`, the cap no directive or sampling may exceed.
     pub lambda_cap: Option<LevelFilter>,
-    /// Our level when Lambda's overrode a more verbose one (the user is warned once).
+    /// The level the user set (in code, `POWERTOOLS_LOG_LEVEL`, `LOG_LEVEL` or `RUST_LOG`) when
+    /// Lambda's overrode it with a less verbose one (the user is warned once). `None` when no
+    /// level was set: the default INFO giving way to Lambda's level is no news.
     pub overridden: Option<LevelFilter>,
 }
 
@@ -38,21 +40,20 @@ pub fn resolve_level(
     lambda: Option<LogLevel>,
     rust_log_default: Option<LevelFilter>,
 ) -> LevelResolution {
-    let ours = explicit
+    let set = explicit
         .or(powertools)
         .map(|l| LevelFilter::from_level(l.to_tracing()))
-        .or(rust_log_default)
-        .unwrap_or(LevelFilter::INFO);
+        .or(rust_log_default);
     match lambda.map(|l| LevelFilter::from_level(l.to_tracing())) {
         None => LevelResolution {
-            level: ours,
+            level: set.unwrap_or(LevelFilter::INFO),
             lambda_cap: None,
             overridden: None,
         },
         Some(cap) => LevelResolution {
             level: cap,
             lambda_cap: Some(cap),
-            overridden: (ours > cap).then_some(ours),
+            overridden: set.filter(|&ours| ours > cap),
         },
     }
 }
@@ -72,6 +73,16 @@ mod tests {
         // Lambda wins in both directions; only a more verbose level of ours is reported.
         let r = resolve_level(None, Some(LogLevel::Error), Some(LogLevel::Debug), None);
         assert_eq!((r.level, r.overridden), (LevelFilter::DEBUG, None));
+        // No level set: the default INFO under Lambda's WARN or ERROR is not an override.
+        for lambda in [LogLevel::Warn, LogLevel::Error] {
+            let r = resolve_level(None, None, Some(lambda), None);
+            assert_eq!(r.overridden, None, "{lambda:?}");
+            assert_eq!(r.level, LevelFilter::from_level(lambda.to_tracing()));
+        }
+        let r = resolve_level(Some(LogLevel::Info), None, Some(LogLevel::Error), None);
+        assert_eq!(r.overridden, Some(LevelFilter::INFO), "INFO set in code");
+        let r = resolve_level(None, None, Some(LogLevel::Warn), Some(LevelFilter::DEBUG));
+        assert_eq!(r.overridden, Some(LevelFilter::DEBUG), "RUST_LOG=debug");
         let r = resolve_level(None, Some(LogLevel::Trace), Some(LogLevel::Info), None);
         assert_eq!(
             (r.level, r.lambda_cap, r.overridden),

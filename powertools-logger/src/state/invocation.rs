@@ -17,14 +17,16 @@ pub(crate) struct InvocationLogState {
     sampled: AtomicBool,
     pub(crate) buffer: Mutex<LogBuffer>,
     lambda: OnceLock<LambdaMembers>,
+    /// The handler's name, as the invocation layer calls it.
+    handler_name: OnceLock<Box<str>>,
 }
 
 /// The invocation's Lambda members, rendered once: the part after `service` and the tail.
 #[derive(Debug)]
 pub(crate) struct LambdaMembers {
-    /// `,"cold_start":…,"function_name":…,"function_memory_size":…,"function_arn":…,"function_request_id":…`
+    /// `,"cold_start":…,"function_name":…,"function_memory_size":…,"function_arn":…,"function_request_id":…[,"tenant_id":…]`
     pub(crate) head: Box<[u8]>,
-    /// `,"xray_trace_id":…` and `,"tenant_id":…` when present.
+    /// `,"xray_trace_id":…` when present: always the last key of a line (Python's order).
     pub(crate) tail: Box<[u8]>,
 }
 
@@ -53,14 +55,15 @@ impl LambdaMembers {
             head.extend_from_slice(b",\"function_request_id\":");
             json::write_str(&mut head, ctx.request_id());
         }
+        // With the other keys of the invocation's context: `xray_trace_id` stays the last key.
+        if let Some(tenant) = ctx.tenant_id() {
+            head.extend_from_slice(b",\"tenant_id\":");
+            json::write_str(&mut head, tenant);
+        }
         let mut tail = Vec::new();
         if let Some(trace_id) = ctx.xray_trace_id() {
             tail.extend_from_slice(b",\"xray_trace_id\":");
             json::write_str(&mut tail, trace_id);
-        }
-        if let Some(tenant) = ctx.tenant_id() {
-            tail.extend_from_slice(b",\"tenant_id\":");
-            json::write_str(&mut tail, tenant);
         }
         Self {
             head: head.into_boxed_slice(),
@@ -77,6 +80,15 @@ impl InvocationLogState {
 
     pub(crate) fn lambda_members(&self, ctx: &InvocationContext) -> &LambdaMembers {
         self.lambda.get_or_init(|| LambdaMembers::render(ctx))
+    }
+
+    pub(crate) fn set_handler_name(&self, name: &str) {
+        let _ = self.handler_name.set(name.into());
+    }
+
+    /// The handler's name, when the invocation layer gave it to the hook.
+    pub(crate) fn handler_name(&self) -> Option<&str> {
+        self.handler_name.get().map(|name| &**name)
     }
 
     pub(crate) fn set_sampled(&self, sampled: bool) {
