@@ -63,6 +63,9 @@ pub(crate) fn assemble_parts(
         allow(unused_mut)
     )]
     let mut invocation_layer = InvocationLayer::new().handler_name(handler_name);
+    if let Some(margin) = builder.timeout_margin {
+        invocation_layer = invocation_layer.timeout_margin(margin);
+    }
     let registry = tracing_subscriber::registry();
 
     #[cfg(feature = "logger")]

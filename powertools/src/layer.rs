@@ -105,6 +105,7 @@ pub struct PowertoolsLayerBuilder {
     pub(crate) capture_response: Option<bool>,
     pub(crate) capture_error: Option<bool>,
     pub(crate) install_subscriber: Option<bool>,
+    pub(crate) timeout_margin: Option<std::time::Duration>,
 }
 
 impl PowertoolsLayerBuilder {
@@ -160,6 +161,15 @@ impl PowertoolsLayerBuilder {
     /// `POWERTOOLS_TRACER_CAPTURE_ERROR`, else on).
     pub fn capture_error(mut self, on: bool) -> Self {
         self.capture_error = Some(on);
+        self
+    }
+
+    /// How long before the deadline an invocation still running is written out — its log
+    /// lines, metrics and handler subsegment, as a timeout — while it still can be (else
+    /// `POWERTOOLS_TIMEOUT_MARGIN_MS`, else 200 ms; zero turns it off). See
+    /// [`InvocationLayer::timeout_margin`].
+    pub fn timeout_margin(mut self, margin: std::time::Duration) -> Self {
+        self.timeout_margin = Some(margin);
         self
     }
 

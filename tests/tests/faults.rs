@@ -142,10 +142,24 @@ impl Sent {
             .iter()
             .filter(|d| d["request_id"] == self.id())
             .collect();
-        assert_eq!(docs.len(), 1, "one EMF document for {}", self.id());
-        assert_valid_emf(docs[0]);
-        assert_eq!(docs[0]["Requests"], 1.0);
-        assert_eq!(docs[0].get("Greetings").is_some(), self.kind == Kind::Ok);
+        // One document, or two when the watchdog wrote the invocation out at its timeout
+        // margin before the handler finished: every value exactly once either way.
+        assert!(
+            (1..=2).contains(&docs.len()),
+            "EMF documents for {}: {docs:?}",
+            self.id()
+        );
+        for doc in &docs {
+            assert_valid_emf(doc);
+        }
+        let count = |name: &str| docs.iter().filter(|d| d.get(name).is_some()).count();
+        assert_eq!(count("Requests"), 1, "{docs:?}");
+        assert!(docs.iter().any(|d| d["Requests"] == 1.0), "{docs:?}");
+        assert_eq!(
+            count("Greetings"),
+            usize::from(self.kind == Kind::Ok),
+            "{docs:?}"
+        );
 
         let Some(root) = self.root() else {
             return;

@@ -76,6 +76,9 @@ pub struct PowertoolsSettings {
     pub tracer_capture_response: bool,
     /// `POWERTOOLS_TRACER_CAPTURE_ERROR`, default true.
     pub tracer_capture_error: bool,
+    /// `POWERTOOLS_TIMEOUT_MARGIN_MS`: how long before the deadline a running invocation is
+    /// written out (see `InvocationLayer::timeout_margin`), default 200 ms; 0 turns it off.
+    pub timeout_margin_ms: u64,
 }
 
 /// The whole environment, parsed.
@@ -184,6 +187,13 @@ impl PowertoolsConfig {
             trace_disabled: reader.bool("POWERTOOLS_TRACE_DISABLED", false),
             tracer_capture_response: reader.bool("POWERTOOLS_TRACER_CAPTURE_RESPONSE", true),
             tracer_capture_error: reader.bool("POWERTOOLS_TRACER_CAPTURE_ERROR", true),
+            timeout_margin_ms: reader
+                .parsed(
+                    "POWERTOOLS_TIMEOUT_MARGIN_MS",
+                    "a number of milliseconds",
+                    |v| v.trim().parse().ok(),
+                )
+                .unwrap_or(200),
         };
         (Self { lambda, powertools }, reader.warnings)
     }

@@ -87,7 +87,11 @@ impl InvocationLayer {
             shared: Arc::new(Shared {
                 hooks: Vec::new(),
                 handler_name: "handler".to_owned(),
-                timeout_margin: watchdog::DEFAULT_MARGIN,
+                timeout_margin: std::time::Duration::from_millis(
+                    crate::PowertoolsConfig::global()
+                        .powertools
+                        .timeout_margin_ms,
+                ),
             }),
         }
     }
@@ -111,7 +115,7 @@ impl InvocationLayer {
     }
 
     /// How long before the deadline an invocation still running is written out as timed out
-    /// (default 200 ms; zero turns the watchdog off).
+    /// (default `POWERTOOLS_TIMEOUT_MARGIN_MS`, else 200 ms; zero turns the watchdog off).
     ///
     /// Lambda stops the process at the deadline, and nothing not yet written survives. At
     /// `deadline - margin` the hooks are called with [`InvocationOutcome::Timeout`]: one line says

@@ -12,9 +12,6 @@ use tokio::sync::Notify;
 
 use super::TimeoutReport;
 
-/// The default margin before the deadline.
-pub(crate) const DEFAULT_MARGIN: Duration = Duration::from_millis(200);
-
 /// Set once the process received `SIGTERM`.
 static TERMINATING: AtomicBool = AtomicBool::new(false);
 /// Wakes every watched invocation when `SIGTERM` arrives.
