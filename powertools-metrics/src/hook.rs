@@ -126,7 +126,7 @@ impl InvocationHook for MetricsHook {
         if matches!(outcome, InvocationOutcome::Timeout(_)) {
             // About to be stopped: write what was recorded so far, keep recording open (the
             // handler may still finish, and its later metrics are written at its real end).
-            shared.write_invocation_so_far(invocation);
+            crate::metrics::shared::Shared::write_invocation_so_far(invocation);
             return;
         }
         let last = invocation

@@ -403,7 +403,7 @@ impl Shared {
 
     /// A timeout's cut-off: writes every document of the invocation as it stands and clears
     /// their metrics (dimensions and metadata stay for what comes after).
-    pub(crate) fn write_invocation_so_far(&self, invocation: &Invocation) {
+    pub(crate) fn write_invocation_so_far(invocation: &Invocation) {
         let Some(state) = invocation.extensions().get::<InvocationMetrics>() else {
             return;
         };
