@@ -1,5 +1,6 @@
 //! Recording and flushing, next to `metrics_cloudwatch_embedded` and awslabs' `metrique` doing
-//! the same in the same run, and the cost of finding a metric by name among 10 or 100.
+//! the same in the same run, and the cost of finding a metric by name among 10 or 99 (the most a
+//! document holds).
 //!
 //! All three sides write the same document, checked before measuring (see
 //! [`check_same_documents`] for exactly what is normalised): the namespace `MyApplication`, one
