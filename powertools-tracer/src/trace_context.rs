@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use powertools_core::Invocation;
 
-use crate::document::write_standalone;
+use crate::document::{Children, MAX_BODY_BYTES, write_standalone};
 use crate::emitter::DATAGRAM_HEADER;
 use crate::tracer::TracerConfig;
 use crate::{SubsegmentId, Tracer};
@@ -68,6 +68,19 @@ impl InvocationTrace {
             write_standalone(datagram, &self.trace_id, parent_id, body);
             self.config.emitter.emit(datagram);
         });
+    }
+
+    /// Sends finished children of subsegment `parent_id` in as few datagrams as they fit:
+    /// consecutive siblings grouped, a child too deep or too large for a group alone.
+    pub(crate) fn send_children(&self, parent_id: SubsegmentId, children: &Children) {
+        for packed in children.pack(MAX_BODY_BYTES) {
+            with_datagram_buffer(|datagram| {
+                datagram.extend_from_slice(DATAGRAM_HEADER);
+                write_standalone(datagram, &self.trace_id, parent_id, b"");
+                children.write_packed(&packed, datagram);
+                self.config.emitter.emit(datagram);
+            });
+        }
     }
 
     /// The `X-Amzn-Trace-Id` value for a call made from subsegment `id`.

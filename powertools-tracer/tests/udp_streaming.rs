@@ -5,31 +5,12 @@ mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::net::UdpSocket;
-use std::time::Duration;
 
 use powertools_tracer::emitter::{DATAGRAM_HEADER, MAX_DATAGRAM_BYTES, UdpEmitter};
 use serde_json::{Value, json};
-use support::{PARENT, assert_valid, flatten, harness, header};
+use support::{PARENT, assert_valid, flatten_spans, harness, header, receiver};
 
 const CHILDREN: usize = 150;
-
-/// Receives datagrams on a thread until none arrived for a while.
-fn receiver() -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let address = socket.local_addr().unwrap().to_string();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(1500)))
-        .unwrap();
-    let handle = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        let mut buf = vec![0u8; 70_000];
-        while let Ok(n) = socket.recv(&mut buf) {
-            got.push(buf[..n].to_vec());
-        }
-        got
-    });
-    (address, handle)
-}
 
 #[tokio::test]
 async fn a_tree_over_64_kib_is_streamed_as_valid_datagrams() {
@@ -65,8 +46,9 @@ async fn a_tree_over_64_kib_is_streamed_as_valid_datagrams() {
         "the tree is larger than one datagram: {total}"
     );
 
-    // Complete versions of every subsegment: the handler, the batch and each item, once each.
-    let subs = flatten(&docs);
+    // Complete versions of every subsegment: the handler, the batch and each item, once each
+    // (the groups that carried items under the batch left out: an item's parent is the batch).
+    let subs = flatten_spans(&docs);
     let complete: Vec<_> = subs
         .iter()
         .filter(|(_, s)| s.get("end_time").is_some())
@@ -99,13 +81,14 @@ async fn a_tree_over_64_kib_is_streamed_as_valid_datagrams() {
             .all(|(p, _)| p == batch.1["id"].as_str().unwrap())
     );
 
-    // The batch was announced in progress before its first child was sent on its own.
+    // The batch was announced in progress before the first document sent under it.
     let batch_id = batch.1["id"].as_str().unwrap();
     let position = |pred: &dyn Fn(&Value) -> bool| docs.iter().position(pred);
     let announced = position(&|d| d["id"] == batch_id && d["in_progress"] == true)
         .expect("an in_progress document for the batch");
-    let first_standalone_item = position(&|d| d["name"] == "item").expect("a streamed item");
-    assert!(announced < first_standalone_item);
+    let first_under_batch =
+        position(&|d| d["parent_id"] == batch_id).expect("items sent before the batch ended");
+    assert!(announced < first_under_batch);
     let final_batch = position(&|d| d["id"] == batch_id && d.get("end_time").is_some())
         .or_else(|| position(&|d| d["id"] == handler.1["id"]))
         .unwrap();

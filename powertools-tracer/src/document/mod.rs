@@ -2,9 +2,11 @@
 //!
 //! A subsegment is written either embedded in its parent's `subsegments` array or standalone
 //! (`type: subsegment` with `trace_id` and `parent_id`). Both forms share the same body, so a
-//! child already rendered for embedding can still be sent on its own.
+//! child already rendered for embedding can still be sent on its own, or in a group with its
+//! finished siblings ([`children`]).
 
 mod cause;
+pub(crate) mod children;
 pub(crate) mod json;
 mod name;
 mod size;
@@ -12,6 +14,7 @@ mod size;
 use std::borrow::Cow;
 
 pub(crate) use cause::Cause;
+pub(crate) use children::Children;
 pub(crate) use name::{sanitize, sanitize_static};
 pub(crate) use size::{MAX_BODY_BYTES, MAX_CHILDREN_BYTES, fit_body};
 
@@ -126,9 +129,8 @@ pub(crate) struct Subsegment {
     pub(crate) fault: bool,
     pub(crate) throttle: bool,
     pub(crate) cause: Option<Cause>,
-    /// Bodies of finished children (rendered without their opening `{`).
-    pub(crate) children: Vec<Vec<u8>>,
-    pub(crate) children_bytes: usize,
+    /// Bodies of finished children, until they are embedded or sent.
+    pub(crate) children: Children,
 }
 
 /// Microseconds since the Unix epoch, now.
@@ -155,8 +157,7 @@ impl Subsegment {
             fault: false,
             throttle: false,
             cause: None,
-            children: Vec::new(),
-            children_bytes: 0,
+            children: Children::default(),
         }
     }
 
@@ -289,15 +290,7 @@ impl Subsegment {
             cause.write_json(out);
         }
         if with_children && !self.children.is_empty() {
-            out.extend_from_slice(b",\"subsegments\":[");
-            for (i, child) in self.children.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.push(b'{');
-                out.extend_from_slice(child);
-            }
-            out.push(b']');
+            self.children.write_array(out);
         }
         out.push(b'}');
     }

@@ -1,49 +1,64 @@
 //! Keeping every document within one datagram.
 //!
 //! A body that would not fit is made smaller in steps, each one losing less than the next:
-//! first its embedded children are sent as documents of their own; then its largest metadata
-//! values are cut, each replaced by a string holding the start of its JSON text and a marker
-//! saying how long it was; last, what still does not fit (metadata, cause, annotations) is
-//! replaced by one marker entry. Every step writes one warning line per process.
+//! first its oldest embedded children leave (handed back to be sent as documents of their own,
+//! grouped), as many as needed for the rest to fit; then its largest metadata values are cut,
+//! each replaced by a string holding the start of its JSON text and a marker saying how long it
+//! was; last, what still does not fit (metadata, cause, annotations) is replaced by one marker
+//! entry. Every step writes one warning line per process. Children nested
+//! [`MAX_LEVELS`](super::children::MAX_LEVELS) deep always leave: embedded, they would make the document
+//! deeper than parsers accept.
 
 use std::borrow::Cow;
 
 use powertools_core::warning::warn_once;
 
-use super::{MetadataValue, STANDALONE_OVERHEAD, Subsegment, json};
+use super::{Children, MetadataValue, STANDALONE_OVERHEAD, Subsegment, json};
 use crate::emitter::MAX_DOCUMENT_BYTES;
 
 /// The largest body that still fits a datagram once wrapped as a standalone document.
 pub(crate) const MAX_BODY_BYTES: usize = MAX_DOCUMENT_BYTES - STANDALONE_OVERHEAD;
 
-/// How many bytes of finished children a subsegment embeds; later children are sent as documents
-/// of their own, leaving room for the parent's own data.
-pub(crate) const MAX_CHILDREN_BYTES: usize = MAX_BODY_BYTES / 2;
+/// How many bytes of finished children an open subsegment keeps: as many as one group document
+/// carries. When the next child would not fit, those kept are sent (grouped) first.
+pub(crate) const MAX_CHILDREN_BYTES: usize = MAX_BODY_BYTES - super::children::GROUP_OVERHEAD;
 
 /// The fewest bytes of a cut value that are kept.
 const MIN_KEPT_BYTES: usize = 256;
 
 /// Renders `sub`'s body into `out` (cleared first) so that it fits a datagram; children that
-/// have to leave are handed to `stream_child` as bodies, before anything is returned.
+/// have to leave are handed to `leave`, before anything is returned.
 pub(crate) fn fit_body(
     sub: &mut Subsegment,
     service: &str,
     out: &mut Vec<u8>,
     max_body: usize,
-    stream_child: &mut dyn FnMut(&[u8]),
+    leave: &mut dyn FnMut(Children),
 ) {
+    let deepest = sub.children.take_deepest();
+    if !deepest.is_empty() {
+        leave(deepest);
+    }
     out.clear();
     sub.write_body(out, service, true);
     if out.len() <= max_body {
         return;
     }
     if !sub.children.is_empty() {
-        for child in sub.children.drain(..) {
-            stream_child(&child);
-        }
-        sub.children_bytes = 0;
         out.clear();
         sub.write_body(out, service, false);
+        let room = max_body.saturating_sub(out.len());
+        let n = sub.children.to_leave_for(room);
+        leave(sub.children.take_front(n));
+        if !sub.children.is_empty() {
+            out.clear();
+            sub.write_body(out, service, true);
+            if out.len() > max_body {
+                leave(sub.children.take());
+                out.clear();
+                sub.write_body(out, service, false);
+            }
+        }
         if out.len() <= max_body {
             return;
         }
@@ -176,20 +191,64 @@ mod tests {
     }
 
     #[test]
-    fn children_leave_before_values_are_cut() {
+    fn the_oldest_children_leave_before_values_are_cut() {
         let mut s = sub();
         for _ in 0..10 {
-            s.children.push(vec![b'x'; 10_000]);
+            s.children.push(&[b'x'; 10_000], 1_000_000, 2_000_000, 1);
         }
-        let mut streamed = 0;
+        s.put_metadata(
+            None,
+            Cow::Borrowed("kept"),
+            MetadataValue::Str("y".repeat(5_000)),
+        );
+        let mut left = Vec::new();
         let mut out = Vec::new();
         fit_body(&mut s, "svc", &mut out, MAX_BODY_BYTES, &mut |c| {
-            assert_eq!(c.len(), 10_000);
-            streamed += 1;
+            left.push(c.len());
         });
-        assert_eq!(streamed, 10);
+        assert_eq!(
+            left,
+            [4],
+            "as many as needed, oldest first, in one hand-over"
+        );
+        assert_eq!(s.children.len(), 6);
+        assert!(out.len() <= MAX_BODY_BYTES);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("subsegments") && !text.contains("truncated"));
+
+        // Own data larger than a datagram: every child leaves, then values are cut.
+        s.put_metadata(
+            None,
+            Cow::Borrowed("kept"),
+            MetadataValue::Str("y".repeat(70_000)),
+        );
+        left.clear();
+        fit_body(&mut s, "svc", &mut out, MAX_BODY_BYTES, &mut |c| {
+            left.push(c.len());
+        });
+        assert_eq!(left, [6]);
         assert!(s.children.is_empty());
+        assert!(out.len() <= MAX_BODY_BYTES);
         assert!(!String::from_utf8_lossy(&out).contains("subsegments"));
+    }
+
+    #[test]
+    fn children_nested_too_deep_always_leave() {
+        let mut s = sub();
+        s.children.push(b"\"name\":\"a\"}", 0, 1, 1);
+        s.children.push(
+            b"\"name\":\"b\"}",
+            0,
+            1,
+            crate::document::children::MAX_LEVELS,
+        );
+        let mut left = 0;
+        let mut out = Vec::new();
+        fit_body(&mut s, "svc", &mut out, MAX_BODY_BYTES, &mut |c| {
+            left += c.len();
+        });
+        assert_eq!(left, 1);
+        assert_eq!(s.children.levels(), 1);
     }
 
     #[test]

@@ -9,9 +9,15 @@
 //! a traced span flags it `error` with the event's message as its cause (as
 //! `#[instrument(err)]` emits).
 //!
-//! A finished subsegment is embedded in its parent's document; once the embedded children
-//! reach half a datagram, later ones are sent as documents of their own (the parent announced
-//! first with an `in_progress` document). The top subsegments are sent when they end.
+//! A finished subsegment is kept by its traced parent and embedded in the parent's document,
+//! so a typical invocation sends one datagram, when its top subsegment ends. An X-Ray datagram
+//! carries one document, and siblings can share a document only inside a common parent: when
+//! a parent's finished children reach what one datagram holds, they are sent before the next
+//! one is kept, consecutive siblings packed together as the `subsegments` of a `## batch`
+//! subsegment under that parent (its `powertools` metadata `grouped_subsegments` counts them),
+//! the parent announced first with an `in_progress` document. A subtree 48 subsegments deep is
+//! sent as a document of its own under its parent, so that no document nests deeper than JSON
+//! parsers accept (about 100 JSON levels; `serde_json` refuses more than 128).
 
 pub mod fields;
 pub(crate) mod span_state;

@@ -7,7 +7,9 @@ use tracing_subscriber::Registry;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::SubsegmentId;
-use crate::document::{MAX_BODY_BYTES, MAX_CHILDREN_BYTES, Subsegment, fit_body, json, now_micros};
+use crate::document::{
+    Children, MAX_BODY_BYTES, MAX_CHILDREN_BYTES, Subsegment, fit_body, json, now_micros,
+};
 use crate::trace_context::{InvocationTrace, with_body_buffer};
 
 /// How many traced spans are open in the process. While none is, the layer skips the
@@ -24,7 +26,8 @@ pub(crate) struct SpanSubsegment {
     pub(crate) trace: Arc<InvocationTrace>,
     pub(crate) id: SubsegmentId,
     pub(crate) is_handler: bool,
-    /// Whether an `in_progress` document was sent for it (before a child was streamed).
+    /// Whether an `in_progress` document was sent for it (before the first document sent under
+    /// it while it was still open).
     pub(crate) announced: bool,
     /// The data, until the subsegment is finished (sent or handed to its parent).
     pub(crate) open: Option<Subsegment>,
@@ -50,7 +53,13 @@ impl Drop for SpanSubsegment {
 }
 
 /// Finishes the subsegment of `span`, if it has an open one: ends it now and either hands it to
-/// its traced parent (embedded) or sends it. Everything is sent before this returns.
+/// its traced parent (kept there until the parent's document is written) or sends it.
+///
+/// A parent keeps its finished children's bodies up to what one datagram holds
+/// ([`MAX_CHILDREN_BYTES`]); when the next child would not fit, the children kept are sent
+/// first, grouped into as few documents as fit (the parent announced once with an
+/// `in_progress` document before anything is sent under it). Everything is sent before this
+/// returns.
 pub(crate) fn finish_span<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>) {
     let end = now_micros();
     let (trace, mut sub) = {
@@ -70,35 +79,69 @@ pub(crate) fn finish_span<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>) {
     let service = trace.config.service.as_str();
     let id = sub.id;
     with_body_buffer(|body| {
-        fit_body(&mut sub, service, body, MAX_BODY_BYTES, &mut |child| {
-            trace.send_body(id, child);
+        // Children that cannot stay in this document leave now: this subsegment has ended, so
+        // nothing needs announcing.
+        fit_body(&mut sub, service, body, MAX_BODY_BYTES, &mut |children| {
+            trace.send_children(id, &children);
         });
+        let levels = sub.children.levels() + 1;
         let parent = span
             .scope()
             .skip(1)
             .find(|p| p.extensions().get::<SpanSubsegment>().is_some());
-        if let Some(parent) = parent {
+        let Some(parent) = parent else {
+            trace.send_body(sub.parent_id, body);
+            return;
+        };
+        // What leaves the parent to make room: sent once its lock is released.
+        let mut flushed: Option<Flushed> = None;
+        let kept = {
             let mut ext = parent.extensions_mut();
-            if let Some(state) = ext.get_mut::<SpanSubsegment>()
-                && Arc::ptr_eq(&state.trace, &trace)
-                && state.id == sub.parent_id
-                && let Some(open) = state.open.as_mut()
-            {
-                if open.children_bytes + body.len() <= MAX_CHILDREN_BYTES {
-                    open.children_bytes += body.len();
-                    open.children.push(body.clone());
-                    return;
+            match ext.get_mut::<SpanSubsegment>() {
+                Some(state) if Arc::ptr_eq(&state.trace, &trace) && state.id == sub.parent_id => {
+                    let announced = &mut state.announced;
+                    state.open.as_mut().map(|open| {
+                        if !open.children.is_empty()
+                            && open.children.embedded_bytes() + body.len() + 2 > MAX_CHILDREN_BYTES
+                        {
+                            let announcement = (!*announced).then(|| {
+                                *announced = true;
+                                let mut progress = Vec::with_capacity(256);
+                                write_in_progress_body(open, &mut progress);
+                                (open.parent_id, progress)
+                            });
+                            flushed = Some(Flushed {
+                                announcement,
+                                children: open.children.take(),
+                            });
+                        }
+                        open.children.push(body, sub.start_micros, end, levels);
+                    })
                 }
-                if !state.announced {
-                    state.announced = true;
-                    let mut progress = Vec::with_capacity(256);
-                    write_in_progress_body(open, &mut progress);
-                    trace.send_body(open.parent_id, &progress);
-                }
+                _ => None,
             }
+        };
+        if let Some(Flushed {
+            announcement,
+            children,
+        }) = flushed
+        {
+            if let Some((grandparent, progress)) = announcement {
+                trace.send_body(grandparent, &progress);
+            }
+            trace.send_children(sub.parent_id, &children);
         }
-        trace.send_body(sub.parent_id, body);
+        if kept.is_none() {
+            trace.send_body(sub.parent_id, body);
+        }
     });
+}
+
+/// Children that left an open parent to make room, and the parent's `in_progress` document
+/// (its parent id and body) when it was not announced yet.
+struct Flushed {
+    announcement: Option<(SubsegmentId, Vec<u8>)>,
+    children: Children,
 }
 
 /// The body of an `in_progress` document for an open subsegment: name, id, start.

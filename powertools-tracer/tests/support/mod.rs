@@ -124,6 +124,53 @@ pub fn flatten(docs: &[Value]) -> Vec<(String, Value)> {
     out
 }
 
+/// Whether `sub` is a group the tracer made to send finished siblings in one datagram: a
+/// `## batch` subsegment whose `powertools` metadata counts the subsegments it carries.
+pub fn is_group(sub: &Value) -> bool {
+    sub["name"] == "## batch" && sub["metadata"]["powertools"]["grouped_subsegments"].is_u64()
+}
+
+/// Like [`flatten`], with the tracer's groups left out: a grouped subsegment's parent is the
+/// group's parent, as if it had been embedded there.
+pub fn flatten_spans(docs: &[Value]) -> Vec<(String, Value)> {
+    fn walk(parent: &str, sub: &Value, out: &mut Vec<(String, Value)>) {
+        let own_id = if is_group(sub) {
+            parent
+        } else {
+            out.push((parent.to_owned(), sub.clone()));
+            sub["id"].as_str().unwrap()
+        };
+        if let Some(children) = sub["subsegments"].as_array() {
+            for c in children {
+                walk(own_id, c, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for d in docs {
+        walk(d["parent_id"].as_str().unwrap_or(""), d, &mut out);
+    }
+    out
+}
+
+/// Receives datagrams on a loopback UDP socket, on a thread, until none arrived for 1.5 s.
+pub fn receiver() -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = socket.local_addr().unwrap().to_string();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_millis(1500)))
+        .unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 70_000];
+        while let Ok(n) = socket.recv(&mut buf) {
+            got.push(buf[..n].to_vec());
+        }
+        got
+    });
+    (address, handle)
+}
+
 /// The subsegment named `name` (the last document sent for it: complete beats in-progress).
 pub fn find<'a>(subs: &'a [(String, Value)], name: &str) -> &'a (String, Value) {
     subs.iter()
