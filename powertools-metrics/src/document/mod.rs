@@ -196,6 +196,10 @@ fn fingerprint(name: &str) -> u64 {
 /// holds, so that a lookup probes one or two slots.
 const INDEX_SLOTS: usize = 256;
 
+/// The number of metrics from which a document looks names up in an index rather than by
+/// fingerprint.
+const INDEXED_FROM: usize = 16;
+
 /// A hash of the whole name (a fingerprint compares only its first bytes).
 fn name_hash(name: &str) -> usize {
     const K: u64 = 0x517c_c1b7_2722_0a95;
@@ -266,7 +270,7 @@ pub(crate) struct Document {
     definition_ends: Vec<usize>,
     defined: usize,
     /// Open-addressing index of the metrics by name: `entries[slot - 1]`, 0 for an empty slot
-    /// (allocated with the first metric).
+    /// (empty below [`INDEXED_FROM`] metrics).
     index: Vec<u16>,
     pub(crate) buffer: Vec<u8>,
 }
@@ -297,7 +301,10 @@ impl Document {
     /// written because it was full).
     pub(crate) fn clear_metrics(&mut self) {
         self.len = 0;
-        self.index.fill(0);
+        // Kept (cleared) once a document needed one: it is reused for documents alike.
+        if !self.index.is_empty() {
+            self.index.fill(0);
+        }
     }
 
     /// Forgets everything, keeping the buffers.
@@ -327,10 +334,20 @@ impl Document {
         self.find(key).is_ok()
     }
 
-    /// The index in `entries` of the metric named `name`, else the index slot where it goes.
+    /// The index in `entries` of the metric named `name`; else, when the document has an index,
+    /// the index slot where it goes (`usize::MAX` without one).
+    ///
+    /// A document of a few metrics is searched by fingerprint, which costs less than hashing
+    /// the name; from [`INDEXED_FROM`] metrics on, an open-addressing index keeps a lookup
+    /// independent of the number of metrics.
+    #[inline]
     fn find(&self, name: &str) -> Result<usize, usize> {
         if self.index.is_empty() {
-            return Err(usize::MAX);
+            let fp = fingerprint(name);
+            return self.entries[..self.len]
+                .iter()
+                .position(|e| e.fingerprint == fp && e.name == name)
+                .ok_or(usize::MAX);
         }
         let mut slot = name_hash(name) & (INDEX_SLOTS - 1);
         loop {
@@ -347,16 +364,21 @@ impl Document {
         }
     }
 
-    /// Adds `entries[i]` to the index at `slot` (from [`Document::find`]).
+    /// Adds `entries[i]` (just recorded) to the index at `slot` (from [`Document::find`]), or
+    /// builds the index once the document reaches [`INDEXED_FROM`] metrics.
     fn index_at(&mut self, slot: usize, i: usize) {
-        let slot = if self.index.is_empty() {
+        if !self.index.is_empty() {
+            self.index[slot] = (i + 1) as u16;
+        } else if i + 1 >= INDEXED_FROM {
             self.index = vec![0; INDEX_SLOTS];
-            let name = &self.entries[i].name;
-            name_hash(name) & (INDEX_SLOTS - 1)
-        } else {
-            slot
-        };
-        self.index[slot] = (i + 1) as u16;
+            for j in 0..=i {
+                let mut slot = name_hash(&self.entries[j].name) & (INDEX_SLOTS - 1);
+                while self.index[slot] != 0 {
+                    slot = (slot + 1) & (INDEX_SLOTS - 1);
+                }
+                self.index[slot] = (j + 1) as u16;
+            }
+        }
     }
 
     /// The bytes of JSON the document's dimensions and metadata take (an upper bound), plus

@@ -421,28 +421,26 @@ impl Shared {
     /// started the invocation (`last`) also writes the documents of handles that have no hook
     /// in this layer and closes the invocation to later recordings. Reports an empty invocation.
     pub(crate) fn finish_invocation(&self, invocation: &Invocation, last: bool) {
-        let mut written = Vec::new();
+        let mut recorded = false;
         if let Some(state) = invocation.extensions().get::<InvocationMetrics>() {
             let mut documents = lock(&state.documents);
-            if let Some(own) = documents.take(self) {
-                written.push((None, own));
+            if let Some(mut own) = documents.take(self) {
+                recorded = own.ever_recorded();
+                if own.has_metrics() {
+                    self.write(&self.settings.base, &mut own);
+                }
+                self.recycle(own);
             }
             if last {
                 documents.ended = true;
-                written.extend(documents.first.take().map(|(s, d)| (Some(s), d)));
-                written.extend(documents.others.drain(..).map(|(s, d)| (Some(s), d)));
+                let first = documents.first.take();
+                for (owner, mut document) in first.into_iter().chain(documents.others.drain(..)) {
+                    if document.has_metrics() {
+                        owner.write(&owner.settings.base, &mut document);
+                    }
+                    owner.recycle(document);
+                }
             }
-        }
-        let mut recorded = false;
-        for (owner, mut document) in written {
-            let owner: &Shared = owner.as_deref().unwrap_or(self);
-            if std::ptr::eq(owner, self) {
-                recorded |= document.ever_recorded();
-            }
-            if document.has_metrics() {
-                owner.write(&owner.settings.base, &mut document);
-            }
-            owner.recycle(document);
         }
         self.flush_process_quietly();
         if !recorded && let Err(error) = self.nothing_recorded() {
