@@ -31,6 +31,9 @@
 //! | `tracer` (default) | [`tracer`]: X-Ray subsegments from `tracing` spans |
 //! | `http` | handlers taking `lambda_http::Request` |
 //! | `testing` | [`testing`]: run a wrapped handler in a plain test and inspect its output |
+//! | `log` | records of the `log` crate as log lines (powertools-logger's `log`; implies `logger`, and is on whenever `logger` is) |
+//! | `metrics-facade` | `metrics::facade::MetricsRecorder`: `counter!`, `gauge!`, `histogram!` of the `metrics` crate into the same EMF documents (implies `metrics`) |
+//! | `opentelemetry` | `tracer::opentelemetry`: X-Ray ids, trace-header propagator, and a span processor sending OpenTelemetry spans as subsegments (implies `tracer`) |
 
 mod assemble;
 mod layer;
