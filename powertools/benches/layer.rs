@@ -150,6 +150,96 @@ fn invocation(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a timeout's cut-off has to write at worst: a full log buffer (20 KiB of DEBUG lines),
+/// 100 metrics and a tree of 200 spans (a chain of 50 with 150 leaves), through a pipe and a
+/// UDP socket. The invocation fails, so everything is written as at the cut-off; the time is the
+/// margin such an invocation needs on this machine (recording included, so an upper bound).
+async fn heavy(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    let metrics = powertools::metrics::current();
+    for i in 0..100 {
+        metrics.add_metric(&format!("Metric{i:03}"), Unit::Count, f64::from(i))?;
+    }
+    for i in 0..200 {
+        tracing::debug!(i, detail = "x".repeat(64), "buffered detail");
+    }
+    fn chain(depth: u32) {
+        let span = tracing::info_span!("step", depth);
+        span.in_scope(|| {
+            for leaf in 0..3 {
+                tracing::info_span!("leaf", leaf).in_scope(|| {});
+            }
+            if depth < 50 {
+                chain(depth + 1);
+            }
+        });
+    }
+    chain(1);
+    if event.payload["fail"].as_bool() == Some(true) {
+        return Err("cut off".into());
+    }
+    Ok(json!({ "ok": true }))
+}
+
+fn timeout_flush(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let daemon = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address: DaemonAddress = daemon.local_addr().unwrap().to_string().parse().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = vec![0; 65_536];
+        while daemon.recv(&mut buf).is_ok() {}
+    });
+    let (layer, subscriber) = PowertoolsLayer::builder()
+        .logger(
+            Logger::new()
+                .service("bench")
+                .level(powertools::core::config::LogLevel::Debug)
+                .buffer(powertools::logger::BufferConfig::new())
+                .sink(PipeSink(Mutex::new(drain()))),
+        )
+        .metrics(
+            Metrics::builder()
+                .namespace("Bench")
+                .service("bench")
+                .sink(WriterSink::new(drain()))
+                .build()
+                .unwrap(),
+        )
+        .tracer(
+            Tracer::builder()
+                .daemon_address(address)
+                .service("bench")
+                .enabled(true)
+                .build(),
+        )
+        .build_with_subscriber()
+        .unwrap();
+    let mut wrapped = powertools::core::layer::InvocationLayer::layer(
+        layer.invocation_layer(),
+        service_fn(heavy),
+    );
+    let mut group = c.benchmark_group("timeout margin: record and write a full invocation");
+    tracing::dispatcher::with_default(&subscriber, || {
+        for (name, fail) in [
+            ("buffer flushed (failure or cut-off)", true),
+            ("buffer discarded (success)", false),
+        ] {
+            group.bench_function(name, |b| {
+                let mut n = 0;
+                b.iter(|| {
+                    n += 1;
+                    let mut event = event(n);
+                    event.payload["fail"] = json!(fail);
+                    let _ = rt.block_on(wrapped.call(event));
+                });
+            });
+        }
+    });
+    group.finish();
+}
+
 fn initialisation(c: &mut Criterion) {
     c.bench_function("PowertoolsLayer::build (cold-start init)", |b| {
         b.iter(|| {
@@ -170,6 +260,6 @@ fn initialisation(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(5));
-    targets = invocation, initialisation
+    targets = invocation, timeout_flush, initialisation
 }
 criterion_main!(benches);
