@@ -150,6 +150,19 @@ fn invocation(c: &mut Criterion) {
     group.finish();
 }
 
+/// A chain of spans `depth` deep, three leaves at each level.
+fn chain(depth: u32) {
+    let span = tracing::info_span!("step", depth);
+    span.in_scope(|| {
+        for leaf in 0..3 {
+            tracing::info_span!("leaf", leaf).in_scope(|| {});
+        }
+        if depth < 50 {
+            chain(depth + 1);
+        }
+    });
+}
+
 /// What a timeout's cut-off has to write at worst: a full log buffer (20 KiB of DEBUG lines),
 /// 100 metrics and a tree of 200 spans (a chain of 50 with 150 leaves), through a pipe and a
 /// UDP socket. The invocation fails, so everything is written as at the cut-off; the time is the
@@ -161,17 +174,6 @@ async fn heavy(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error
     }
     for i in 0..200 {
         tracing::debug!(i, detail = "x".repeat(64), "buffered detail");
-    }
-    fn chain(depth: u32) {
-        let span = tracing::info_span!("step", depth);
-        span.in_scope(|| {
-            for leaf in 0..3 {
-                tracing::info_span!("leaf", leaf).in_scope(|| {});
-            }
-            if depth < 50 {
-                chain(depth + 1);
-            }
-        });
     }
     chain(1);
     if event.payload["fail"].as_bool() == Some(true) {
