@@ -104,6 +104,7 @@ pub fn expand(args: &HandlerArgs, f: &ItemFn) -> syn::Result<TokenStream> {
                 #private::MacroLayer::new(
                     ::powertools::PowertoolsLayer::builder()
                         .handler_name(#handler_name)
+                        .handler_location(::std::concat!(::std::file!(), ":", ::std::line!()))
                         #(#builder_calls)*
                 )
             });

@@ -397,6 +397,7 @@ fn flushed_on_error_and_panic_too() {
         message: "x".into(),
         type_name: "E".into(),
         sources: vec![],
+        location: None,
     };
     let panic = PanicReport {
         message: "boom".into(),

@@ -63,6 +63,9 @@ pub(crate) fn assemble_parts(
         allow(unused_mut)
     )]
     let mut invocation_layer = InvocationLayer::new().handler_name(handler_name);
+    if let Some(location) = &builder.handler_location {
+        invocation_layer = invocation_layer.handler_location(location);
+    }
     if let Some(margin) = builder.timeout_margin {
         invocation_layer = invocation_layer.timeout_margin(margin);
     }

@@ -97,6 +97,7 @@ pub struct PowertoolsLayerBuilder {
     #[cfg(feature = "tracer")]
     pub(crate) tracer: Option<powertools_tracer::Tracer>,
     pub(crate) handler_name: Option<String>,
+    pub(crate) handler_location: Option<String>,
     pub(crate) service: Option<String>,
     pub(crate) namespace: Option<String>,
     pub(crate) correlation_id_path: Option<String>,
@@ -161,6 +162,21 @@ impl PowertoolsLayerBuilder {
     /// `POWERTOOLS_TRACER_CAPTURE_ERROR`, else on).
     pub fn capture_error(mut self, on: bool) -> Self {
         self.capture_error = Some(on);
+        self
+    }
+
+    /// Where the handler is defined, `file:line` (the attribute passes its own): the `location`
+    /// of the ERROR line for an `Err`. See
+    /// [`InvocationLayer::handler_location`](powertools_core::layer::InvocationLayer::handler_location).
+    ///
+    /// ```no_run
+    /// let layer = powertools::PowertoolsLayer::builder()
+    ///     .handler_location(concat!(file!(), ":", line!()))
+    ///     .build()?;
+    /// # Ok::<(), powertools::ConfigError>(())
+    /// ```
+    pub fn handler_location(mut self, location: impl Into<String>) -> Self {
+        self.handler_location = Some(location.into());
         self
     }
 

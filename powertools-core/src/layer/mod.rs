@@ -67,6 +67,7 @@ pub struct InvocationLayer {
 struct Shared {
     hooks: Vec<Arc<dyn InvocationHook>>,
     handler_name: String,
+    handler_location: Option<String>,
     timeout_margin: std::time::Duration,
 }
 
@@ -87,6 +88,7 @@ impl InvocationLayer {
             shared: Arc::new(Shared {
                 hooks: Vec::new(),
                 handler_name: "handler".to_owned(),
+                handler_location: None,
                 timeout_margin: std::time::Duration::from_millis(
                     crate::PowertoolsConfig::global()
                         .powertools
@@ -111,6 +113,21 @@ impl InvocationLayer {
     /// Names the handler (the tracer's `## <name>` subsegment).
     pub fn handler_name(mut self, name: impl Into<String>) -> Self {
         self.shared_mut().handler_name = name.into();
+        self
+    }
+
+    /// Where the handler is defined (`src/main.rs:26`): the `location` of the line reporting
+    /// its `Err` (an error value carries no location). The `#[powertools::handler]` attribute
+    /// sets it; an absolute path is made relative ([`crate::location::relative`]).
+    ///
+    /// ```
+    /// let layer = powertools_core::layer::InvocationLayer::new()
+    ///     .handler_location(concat!(file!(), ":", line!()));
+    /// # let _ = layer;
+    /// ```
+    pub fn handler_location(mut self, location: impl AsRef<str>) -> Self {
+        self.shared_mut().handler_location =
+            Some(crate::location::relative(location.as_ref()).to_owned());
         self
     }
 
@@ -141,6 +158,7 @@ impl InvocationLayer {
             self.shared = Arc::new(Shared {
                 hooks: self.shared.hooks.clone(),
                 handler_name: self.shared.handler_name.clone(),
+                handler_location: self.shared.handler_location.clone(),
                 timeout_margin: self.shared.timeout_margin,
             });
         }
@@ -272,7 +290,8 @@ impl Shared {
                 Ok(response)
             }
             Ok(Err(error)) => {
-                let report = ErrorReport::from_handler_error(&error);
+                let mut report = ErrorReport::from_handler_error(&error);
+                report.location.clone_from(&self.handler_location);
                 run_end(&InvocationOutcome::Error(&report));
                 Err(error)
             }

@@ -50,6 +50,10 @@ pub struct ErrorReport {
     pub type_name: String,
     /// The messages of the `source()` chain, outermost first, not including `message`.
     pub sources: Vec<String>,
+    /// The handler's own source location (`src/main.rs:26`), when the layer knows it (the
+    /// `#[powertools::handler]` attribute tells it; see `InvocationLayer::handler_location`).
+    /// An error value carries no location of its own.
+    pub location: Option<String>,
 }
 
 impl ErrorReport {
@@ -73,6 +77,7 @@ impl ErrorReport {
             message: err.to_string(),
             type_name: debug_type_name(err),
             sources,
+            location: None,
         }
     }
 
@@ -95,6 +100,7 @@ impl ErrorReport {
                 message: d.error_message.clone(),
                 type_name: d.error_type.clone(),
                 sources: Vec::new(),
+                location: None,
             };
         }
         let message = if let Some(s) = any.downcast_ref::<String>() {
@@ -109,6 +115,7 @@ impl ErrorReport {
             message,
             type_name: short_type_name(type_name).to_owned(),
             sources: Vec::new(),
+            location: None,
         }
     }
 }

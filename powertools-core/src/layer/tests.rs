@@ -245,3 +245,31 @@ async fn an_invocation_still_running_near_its_deadline_is_written_out_before_it_
     assert_eq!(seen[2], "a end ok {\"slept\":300}", "then its real end");
     assert_eq!(seen[4], "a end ok {\"slept\":10}");
 }
+
+#[tokio::test]
+async fn an_err_is_located_at_the_handler_never_at_an_absolute_path() {
+    #[derive(Default)]
+    struct ErrLocation(Mutex<Vec<Option<String>>>);
+    impl InvocationHook for Arc<ErrLocation> {
+        fn on_end(&self, _: &Invocation, outcome: &InvocationOutcome<'_>) {
+            if let InvocationOutcome::Error(e) = outcome {
+                self.0.lock().unwrap().push(e.location.clone());
+            }
+        }
+    }
+    let seen = Arc::new(ErrLocation::default());
+    for location in ["src/main.rs:26", "/home/me/build/orders/src/main.rs:26"] {
+        let mut svc = InvocationLayer::new()
+            .handler_location(location)
+            .hook(seen.clone())
+            .layer(service_fn(handler));
+        let _ = svc.ready().await.unwrap().call(event(2)).await;
+    }
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        [
+            Some("src/main.rs:26".to_owned()),
+            Some("orders/src/main.rs:26".to_owned())
+        ]
+    );
+}

@@ -165,6 +165,7 @@ mod tests {
             message: "payment failed".into(),
             type_name: "PaymentError".into(),
             sources: vec!["connection reset".into(), "os error 104".into()],
+            location: None,
         };
         let c = Cause::from_error(&report, true);
         assert_eq!(c.exceptions.len(), 3);
