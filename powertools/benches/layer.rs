@@ -46,6 +46,17 @@ impl powertools::tracer::emitter::Emitter for Discard {
     }
 }
 
+/// A socket on loopback drained by a thread, as the X-Ray daemon's.
+fn udp_daemon() -> DaemonAddress {
+    let daemon = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = daemon.local_addr().unwrap().to_string().parse().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = vec![0; 65_536];
+        while daemon.recv(&mut buf).is_ok() {}
+    });
+    address
+}
+
 fn drain() -> std::process::ChildStdin {
     Command::new("sh")
         .args(["-c", "cat > /dev/null"])
@@ -110,12 +121,7 @@ fn invocation(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let daemon = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let address: DaemonAddress = daemon.local_addr().unwrap().to_string().parse().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = vec![0; 65_536];
-        while daemon.recv(&mut buf).is_ok() {}
-    });
+    let address = udp_daemon();
     let real_io = powertools_layer(
         PipeSink(Mutex::new(drain())),
         drain(),
@@ -187,12 +193,7 @@ fn timeout_flush(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let daemon = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let address: DaemonAddress = daemon.local_addr().unwrap().to_string().parse().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = vec![0; 65_536];
-        while daemon.recv(&mut buf).is_ok() {}
-    });
+    let address = udp_daemon();
     let (layer, subscriber) = PowertoolsLayer::builder()
         .logger(
             Logger::new()

@@ -79,18 +79,10 @@ impl Drop for InvocationMetrics {
     /// Documents no hook wrote (no `MetricsHook` ran the invocation) are written when the
     /// invocation is dropped: at its end, or when the last task holding it finishes.
     fn drop(&mut self) {
-        let documents = self
-            .documents
+        self.documents
             .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        documents.ended = true;
-        let first = documents.first.take();
-        for (owner, mut document) in first.into_iter().chain(documents.others.drain(..)) {
-            if document.has_metrics() {
-                owner.write(&owner.settings.base, &mut document);
-            }
-            owner.recycle(document);
-        }
+            .unwrap_or_else(PoisonError::into_inner)
+            .end();
     }
 }
 
@@ -128,6 +120,18 @@ impl Documents {
             self.others.len() - 1
         };
         &mut self.others[i].1
+    }
+
+    /// Writes every document left, each by its own `Metrics`, and refuses later recordings.
+    fn end(&mut self) {
+        self.ended = true;
+        let first = self.first.take();
+        for (owner, mut document) in first.into_iter().chain(self.others.drain(..)) {
+            if document.has_metrics() {
+                owner.write(&owner.settings.base, &mut document);
+            }
+            owner.recycle(document);
+        }
     }
 
     /// Takes out the document of `shared`.
@@ -432,14 +436,7 @@ impl Shared {
                 self.recycle(own);
             }
             if last {
-                documents.ended = true;
-                let first = documents.first.take();
-                for (owner, mut document) in first.into_iter().chain(documents.others.drain(..)) {
-                    if document.has_metrics() {
-                        owner.write(&owner.settings.base, &mut document);
-                    }
-                    owner.recycle(document);
-                }
+                documents.end();
             }
         }
         self.flush_process_quietly();
