@@ -227,3 +227,24 @@ fn dev_mode_indents_the_shortened_line() {
     assert!(text.len() < MAX_LINE_BYTES + 200, "{}", text.len());
     assert_shortened(&json(text)["message"], &message);
 }
+
+/// A correlation id longer than the limit by itself (it comes from the event): shortened, and
+/// no other key left out.
+#[test]
+fn a_correlation_id_longer_than_the_limit_is_shortened() {
+    let (logger, sink) = raw_logger();
+    let (dispatch, _hook) = install(logger);
+    let id = "\u{10000}".repeat(69_000);
+    tracing::dispatcher::with_default(&dispatch, || {
+        lambda_invocation().sync_scope(|| {
+            powertools_logger::set_correlation_id(&id);
+            tracing::info!(level = "", service = %"", "");
+        });
+    });
+    let line = assert_fits(&sink.lines()[0]);
+    assert_shortened(&line["correlation_id"], &id);
+    assert_eq!(line["message"], "", "no key left out");
+    assert_eq!(line["field_level"], "");
+    assert_eq!(line["field_service"], "");
+    assert_eq!(line["xray_trace_id"], "1-5759e988-bd862e3fe1be46a994272793");
+}

@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Context, LambdaEvent};
 use powertools::core::layer::InvocationLayer;
+use powertools::core::output::MAX_LINE_BYTES;
 use powertools::core::{Invocation, PowertoolsConfig, TraceHeader, TraceHeaderError};
 use powertools::logger::{Logger, MemorySink, RESERVED_KEYS};
 use powertools::metrics::{CaptureSink, Metrics, MetricsError, Unit};
@@ -129,6 +130,66 @@ fn expected_message(text: &str) -> Value {
         Ok(object) if trimmed.starts_with('{') => Value::Object(object),
         _ => Value::String(text.to_owned()),
     }
+}
+
+/// Whether `written` is `expected` or — its line having been longer than one CloudWatch Logs
+/// event holds (`MAX_LINE_BYTES`), so shortened to fit — a beginning of it followed by
+/// `…[truncated N bytes]`, N counting the rest. A JSON-object message shortened becomes a string
+/// of the beginning of its JSON text. A message may also end with `…[left out K keys, N bytes]`
+/// (a key too long to keep). `line_len`: the length of the line as written; a line with shortened
+/// values was filled up to the limit, so at least half of it.
+fn kept_or_shortened(written: &Value, expected: &Value, line_len: usize) -> bool {
+    const MARKER: &str = "\u{2026}[truncated ";
+    const LEFT_OUT: &str = "\u{2026}[left out ";
+    if written == expected {
+        return true;
+    }
+    let Some(mut text) = written.as_str() else {
+        return false;
+    };
+    // Keys left out (their line, once without them, can be short): the message says so.
+    if let Some(at) = text.rfind(LEFT_OUT)
+        && text.ends_with(" bytes]")
+    {
+        text = &text[..at];
+        let rest = Value::from(text);
+        if rest == *expected
+            || matches!(expected, Value::Object(_))
+                && text.starts_with('{')
+                && !text.contains(MARKER)
+        {
+            return true;
+        }
+    }
+    let Some(at) = text.rfind(MARKER) else {
+        return false;
+    };
+    let Some(removed) = text[at + MARKER.len()..]
+        .strip_suffix(" bytes]")
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return false;
+    };
+    let kept = &text[..at];
+    let shortened = match expected {
+        Value::String(original) => {
+            original.starts_with(kept) && kept.len() + removed == original.len()
+        }
+        Value::Object(_) => kept.starts_with('{'),
+        _ => false,
+    };
+    shortened && line_len > MAX_LINE_BYTES / 2
+}
+
+/// At most the first 300 bytes of `value`'s JSON text, for messages.
+fn short(value: &Value) -> String {
+    let mut text = value.to_string();
+    let mut end = text.len().min(300);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text
 }
 
 /// The key under which a user-supplied name is written: reserved names are prefixed.
@@ -366,18 +427,18 @@ fn invoke_hostile(
     RUNTIME.block_on(harness.invoke(handler, Value::Null))
 }
 
-fn check_hostile_run(
+/// The log lines of a hostile run: one line per call, the toolkit's keys intact.
+fn check_hostile_logs(
     i: &Input,
     run: &TestInvocation<Value, lambda_runtime::Error>,
+    ok: &Accepted,
 ) -> Result<(), TestCaseError> {
-    let ok: Accepted = match &run.result {
-        Ok(v) => serde_json::from_value(v.clone()).expect("flags"),
-        Err(e) => return Err(TestCaseError::fail(format!("the handler failed: {e}"))),
-    };
-
-    // Logs: one line per call, the toolkit's keys intact.
     let levels = ["INFO", "WARN", "ERROR"];
     prop_assert_eq!(run.logs.len(), levels.len(), "{:#?}", run.logs);
+    // A line longer than one CloudWatch Logs event has its largest values shortened.
+    let fits = |line: &Value, key: &str, expected: &Value| {
+        kept_or_shortened(&line[key], expected, line.to_string().len())
+    };
     for (line, level) in run.logs.iter().zip(levels) {
         prop_assert!(line.is_object(), "not one JSON object: {line}");
         prop_assert_eq!(&line["level"], level);
@@ -389,32 +450,87 @@ fn check_hostile_run(
             line["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),
             "{line}"
         );
-        prop_assert_eq!(&line["correlation_id"], i.correlation.as_str());
+        prop_assert!(
+            fits(line, "correlation_id", &Value::from(i.correlation.as_str())),
+            "{}",
+            short(&line["correlation_id"])
+        );
         let name = written_name(&i.key);
         // A field of the log call or of its spans shadows an appended key of the same name.
         if ok.key && !FIELD_NAMES.contains(&i.key.as_str()) && !i.key.starts_with("field_") {
-            prop_assert_eq!(
-                &line[name.as_str()],
-                i.text.as_str(),
-                "appended key {:?}",
-                i.key
+            // A key too long for the line is left out, and the message says so.
+            let left_out = line.get(name.as_str()).is_none()
+                && line["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("\u{2026}[left out "));
+            prop_assert!(
+                left_out || fits(line, name.as_str(), &Value::from(i.text.as_str())),
+                "appended key {:.100?}: {}",
+                i.key,
+                short(&line[name.as_str()])
             );
         }
     }
     let (first, second, third) = (&run.logs[0], &run.logs[1], &run.logs[2]);
-    prop_assert_eq!(&first["message"], &expected_message(&i.message));
-    prop_assert_eq!(&first["field_level"], i.text.as_str());
-    prop_assert_eq!(&first["field_service"], i.text.as_str());
-    let debugged = format!("{:?}", i.text);
-    prop_assert_eq!(&first["field_function_request_id"], debugged.as_str());
-    prop_assert_eq!(&first["field_timestamp"], i.text.as_str());
-    prop_assert_eq!(&second["message"], &expected_message(&i.message));
+    let text = Value::from(i.text.as_str());
+    let message = expected_message(&i.message);
     prop_assert!(
-        same_float(&second["float"], i.float) || !i.float.is_finite(),
-        "{second}"
+        fits(first, "message", &message),
+        "{}",
+        short(&first["message"])
     );
-    let in_step = format!("in the step: {}", i.message);
-    prop_assert_eq!(&third["message"], in_step.as_str());
+    prop_assert!(
+        fits(first, "field_level", &text),
+        "{}",
+        short(&first["field_level"])
+    );
+    prop_assert!(
+        fits(first, "field_service", &text),
+        "{}",
+        short(&first["field_service"])
+    );
+    let debugged = Value::from(format!("{:?}", i.text));
+    prop_assert!(
+        fits(first, "field_function_request_id", &debugged),
+        "{}",
+        short(&first["field_function_request_id"])
+    );
+    prop_assert!(
+        fits(first, "field_timestamp", &text),
+        "{}",
+        short(&first["field_timestamp"])
+    );
+    prop_assert!(
+        fits(second, "message", &message),
+        "{}",
+        short(&second["message"])
+    );
+    prop_assert!(
+        same_float(&second["float"], i.float)
+            || !i.float.is_finite()
+            || fits(second, "float", &Value::from(format!("{}", i.float))),
+        "{}",
+        short(second)
+    );
+    let in_step = Value::from(format!("in the step: {}", i.message));
+    prop_assert!(
+        fits(third, "message", &in_step),
+        "{}",
+        short(&third["message"])
+    );
+    Ok(())
+}
+
+fn check_hostile_run(
+    i: &Input,
+    run: &TestInvocation<Value, lambda_runtime::Error>,
+) -> Result<(), TestCaseError> {
+    let ok: Accepted = match &run.result {
+        Ok(v) => serde_json::from_value(v.clone()).expect("flags"),
+        Err(e) => return Err(TestCaseError::fail(format!("the handler failed: {e}"))),
+    };
+
+    check_hostile_logs(i, run, &ok)?;
 
     // Metrics: every document valid; what was accepted is there.
     valid_emf(&run.metrics)?;
@@ -517,12 +633,25 @@ proptest! {
             prop_assert!(line["location"].is_string());
             prop_assert!(line["timestamp"].is_string());
         }
+        // A line longer than one CloudWatch Logs event has its largest values shortened.
         let first: Value = serde_json::from_str(&lines[0]).unwrap();
-        prop_assert_eq!(&first["message"], &expected_message(&message));
-        prop_assert_eq!(&first["field_level"], value.as_str());
-        prop_assert!(same_float(&first["float"], float) || !float.is_finite(), "{first}");
+        let expected = expected_message(&message);
+        prop_assert!(kept_or_shortened(&first["message"], &expected, lines[0].len()), "{}", short(&first["message"]));
+        prop_assert!(
+            kept_or_shortened(&first["field_level"], &Value::from(value.as_str()), lines[0].len()),
+            "{}",
+            short(&first["field_level"])
+        );
+        // A float is written as Rust's `{}` writes it: a subnormal is hundreds of digits long.
+        prop_assert!(
+            same_float(&first["float"], float)
+                || !float.is_finite()
+                || kept_or_shortened(&first["float"], &Value::from(format!("{float}")), lines[0].len()),
+            "{}",
+            short(&first)
+        );
         let second: Value = serde_json::from_str(&lines[1]).unwrap();
-        prop_assert_eq!(&second["message"], &expected_message(&message));
+        prop_assert!(kept_or_shortened(&second["message"], &expected, lines[1].len()), "{}", short(&second["message"]));
     }
 }
 
@@ -973,11 +1102,18 @@ proptest! {
             } else {
                 one_line(r)?
             };
-            if line["level"] == "WARN" && line["location"] == "powertools_logger" {
-                continue; // the logger's own warning about its configuration
+            if line["location"] == "powertools_logger" {
+                // The logger's own warning about its configuration: WARN, or the level Lambda's
+                // filter keeps (ERROR under AWS_LAMBDA_LOG_LEVEL=ERROR) when it says lines are lost.
+                continue;
             }
             // The handler's line, and the event's when POWERTOOLS_LOGGER_LOG_EVENT is on.
-            prop_assert_eq!(&line["service"], p.service_name.as_str(), "{}", r);
+            // A service name too long for one CloudWatch Logs event is shortened.
+            prop_assert!(
+                kept_or_shortened(&line["service"], &Value::from(p.service_name.as_str()), r.len()),
+                "{}",
+                short(&line)
+            );
             if line["level"] == "ERROR" {
                 errors += 1;
                 prop_assert_eq!(&line["field_service"], "forged");

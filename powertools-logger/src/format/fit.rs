@@ -13,9 +13,11 @@
 //!    the smaller values are kept whole;
 //! 2. then, the same way, the values of the logger's context keys (`level`, `location`,
 //!    `timestamp`, `service`, `function_*`, `correlation_id`, `xray_trace_id`, …), which are
-//!    never long in practice;
-//! 3. then (only with thousands of members) whole members are left out, the largest first —
-//!    never `level` or `message` — and the message ends with `…[left out K keys, N bytes]`.
+//!    short in practice — but a correlation id comes from the event and can be long;
+//! 3. only when that cannot be enough (thousands of members: the keys themselves are too many)
+//!    whole members are left out, the largest first — never `level` or `message` — and the
+//!    message ends with `…[left out K keys, N bytes]`; the other values first, then the context
+//!    values are shortened, then context members left out.
 //!
 //! A shortened string keeps its beginning, cut between characters and escape sequences, and
 //! ends with `…[truncated N bytes]`, N counting the bytes of the value's text (UTF-8, unescaped)
@@ -43,6 +45,10 @@ const CONTEXT_KEYS: [&str; 13] = [
     "xray_trace_id",
     "tenant_id",
 ];
+
+/// Context values longer than this (JSON text) are shortened, down to it, before keys are left
+/// out; the Lambda keys are far shorter.
+const LONG_CONTEXT_VALUE: usize = 256;
 
 const ELLIPSIS: &str = "\u{2026}";
 
@@ -272,15 +278,58 @@ struct Plan {
 
 /// Decides each member's budget so that the object, `total` bytes now, fits in `max`.
 fn plan(total: usize, max: usize, members: &[Member]) -> Plan {
+    let first = plan_with(total, max, members, None);
+    if first.left_out_keys == 0 {
+        return first;
+    }
+    // Members were left out (a huge key, thousands of keys): the values shortened before that
+    // may not have had to be. Plan again with those members out from the start.
+    let dropped: Vec<bool> = first.budgets.iter().map(|b| *b == Budget::Drop).collect();
+    plan_with(total, max, members, Some(&dropped))
+}
+
+/// [`plan`], with the members `dropped` left out from the start.
+fn plan_with(total: usize, max: usize, members: &[Member], dropped: Option<&[bool]>) -> Plan {
     let mut plan = Plan {
         budgets: vec![Budget::Keep(None); members.len()],
         left_out_keys: 0,
         left_out_bytes: 0,
     };
+    let mut total = total;
+    let message = members.iter().position(|m| m.is_message);
+    if let Some(dropped) = dropped {
+        for (i, m) in members.iter().enumerate().filter(|&(i, _)| dropped[i]) {
+            plan.budgets[i] = Budget::Drop;
+            plan.left_out_keys += 1;
+            plan.left_out_bytes += m.span.len();
+            total = total.saturating_sub(m.span.len() + 1);
+        }
+        // Room for the note saying so, as `leave_out` makes it.
+        total += match message {
+            Some(i) => {
+                let len = members[i].value_len();
+                len.max(floor(len)) + NOTE_MAX - len
+            }
+            None => ",\"message\":\"\"".len() + NOTE_MAX,
+        };
+    }
     let mut excess = total.saturating_sub(max);
+    excess = plan.shorten(members, false, excess, 0);
+    // A context value that is long (a correlation id taken from the event) is shortened before
+    // any key is left out; the usual ones (a request id, an ARN) are kept whole.
+    excess = plan.shorten(members, true, excess, LONG_CONTEXT_VALUE);
+    if dropped.is_some()
+        && let Some(i) = message
+    {
+        let len = members[i].value_len();
+        let now = plan.value_size(members, i);
+        plan.budgets[i] = Budget::Keep(Some(now.max(floor(len)) + NOTE_MAX));
+    }
     for context in [false, true] {
-        excess = plan.shorten(members, context, excess);
         excess = plan.leave_out(members, context, excess);
+        if !context {
+            excess = plan.shorten(members, true, excess, 0);
+        }
     }
     plan
 }
@@ -295,29 +344,36 @@ impl Plan {
     }
 
     /// Shortens the values of one tier (the context keys or the others), those above a common
-    /// cap down to it, the cap as high as removes `excess` bytes; returns what is left to remove.
-    fn shorten(&mut self, members: &[Member], context: bool, excess: usize) -> usize {
+    /// cap down to it, the cap as high as removes `excess` bytes but not below `min_cap`;
+    /// returns what is left to remove. Values already shortened count at their planned size.
+    fn shorten(
+        &mut self,
+        members: &[Member],
+        context: bool,
+        excess: usize,
+        min_cap: usize,
+    ) -> usize {
         if excess == 0 {
             return 0;
         }
         let tier: Vec<usize> = (0..members.len())
-            .filter(|&i| members[i].is_context == context)
+            .filter(|&i| members[i].is_context == context && self.budgets[i] != Budget::Drop)
             .collect();
         let cost = |cap: usize| -> usize {
             tier.iter()
                 .map(|&i| {
-                    let len = members[i].value_len();
-                    len.saturating_sub(cap.max(floor(len)))
+                    let now = self.value_size(members, i);
+                    now.saturating_sub(cap.max(floor(members[i].value_len())))
                 })
                 .sum()
         };
-        let all = cost(0);
+        let all = cost(min_cap);
         let (cap, left) = if all > excess {
             // The highest cap that still removes enough: cost(lo) >= excess > cost(hi).
-            let mut lo = 0usize;
+            let mut lo = min_cap;
             let mut hi = tier
                 .iter()
-                .map(|&i| members[i].value_len())
+                .map(|&i| self.value_size(members, i))
                 .max()
                 .unwrap_or(0);
             while hi - lo > 1 {
@@ -330,12 +386,11 @@ impl Plan {
             }
             (lo, 0)
         } else {
-            (0, excess - all)
+            (min_cap, excess - all)
         };
         for &i in &tier {
-            let len = members[i].value_len();
-            let target = cap.max(floor(len));
-            if len > target {
+            let target = cap.max(floor(members[i].value_len()));
+            if self.value_size(members, i) > target {
                 self.budgets[i] = Budget::Keep(Some(target));
             }
         }
@@ -369,7 +424,10 @@ impl Plan {
         let mut order: Vec<(usize, usize)> = (0..members.len())
             .filter(|&i| {
                 let m = &members[i];
-                m.is_context == context && !m.is_message && !m.is_level
+                m.is_context == context
+                    && !m.is_message
+                    && !m.is_level
+                    && self.budgets[i] != Budget::Drop
             })
             .map(|i| (size(self, i), i))
             .collect();
@@ -635,12 +693,67 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_context_value_is_shortened_and_no_key_left_out() {
+        // A correlation id taken from the event can be anything: longer than the limit alone.
+        let corr = "\u{10000}".repeat(2_000);
+        let line = json!({"level": "INFO", "location": "a.rs:1", "message": "",
+            "correlation_id": corr, "field_level": "", "field_service": "", "xray_trace_id": "1-x"});
+        let (_, v) = fit(&line, 2_000);
+        assert_shortened(&v["correlation_id"], &corr);
+        assert_eq!(v["message"], "", "no key left out: {v}");
+        assert_eq!(v["field_level"], "");
+        assert_eq!(v["field_service"], "");
+        assert_eq!(v["xray_trace_id"], "1-x");
+        assert_eq!(v["location"], "a.rs:1");
+    }
+
+    #[test]
+    fn a_huge_key_is_left_out_rather_than_a_request_id_shortened() {
+        let key = "k".repeat(5_000);
+        let line = json!({"level": "INFO", "message": "", key.clone(): "",
+            "function_request_id": "00000000-0000-4000-8000-000000000749", "kept": 2});
+        let total = line.to_string().len();
+        let (_, v) = fit(&line, total - 30);
+        assert_eq!(
+            v["function_request_id"],
+            "00000000-0000-4000-8000-000000000749"
+        );
+        assert!(v.get(&key).is_none());
+        assert_eq!(v["kept"], 2);
+    }
+
+    #[test]
     fn a_huge_key_is_left_out() {
         let key = "k".repeat(5_000);
         let line = json!({"level": "INFO", "message": "m", key.clone(): 1, "kept": 2});
         let (_, v) = fit(&line, 1_000);
         assert!(v.get(&key).is_none());
         assert_eq!(v["kept"], 2);
+    }
+
+    #[test]
+    fn values_are_not_shortened_when_leaving_a_huge_key_out_is_enough() {
+        let key = "k".repeat(5_000);
+        // How `{}` writes a subnormal float, and u128::MAX: long, but numbers.
+        let float = "0.".to_owned() + &"0".repeat(320) + "5";
+        let line = format!(
+            r#"{{"level":"INFO","message":"m","{key}":1,"float":{float},"big":340282366920938463463374607431768211455,"text":"{}"}}"#,
+            "t".repeat(300)
+        );
+        let mut out = Vec::new();
+        fit_object(line.as_bytes(), 1_000, &mut out).unwrap();
+        assert!(out.len() <= 1_000);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(&format!(r#""float":{float}"#)), "{text}");
+        assert!(
+            text.contains(r#""big":340282366920938463463374607431768211455"#),
+            "{text}"
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["text"], "t".repeat(300));
+        assert!(v.get(&key).is_none());
+        let message = v["message"].as_str().unwrap();
+        assert!(message.starts_with("m\u{2026}[left out 1 keys, "), "{v}");
     }
 
     #[test]
