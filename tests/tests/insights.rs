@@ -520,7 +520,7 @@ async fn hello_world_output() -> Vec<Value> {
         "one ERROR line per failed invocation: {errors:?}"
     );
     assert_eq!(errors[0]["function_request_id"], request_ids[2].as_str());
-    assert_eq!(errors[1]["exception_name"], "panic");
+    assert_eq!(errors[1]["exception_name"], "Panic");
     assert_eq!(
         captured.emf_with_metric("ColdStart").len(),
         1,
