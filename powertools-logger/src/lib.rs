@@ -16,7 +16,8 @@
 //!   buffering, dev mode, sink, custom formatter), defaulting from the environment.
 //! - [`PowertoolsJsonLayer`] with its [`LogFilter`]: the `tracing_subscriber::Layer`.
 //! - [`LoggerHook`]: the per-invocation part, for
-//!   [`InvocationLayer`](powertools_core::layer::InvocationLayer).
+//!   [`InvocationLayer`](powertools_core::layer::InvocationLayer): exactly one ERROR line per
+//!   failed invocation (`Err`, panic, timeout), `lambda_runtime`'s own line about it left out.
 //! - [`append_key`], [`append_persistent_key`], [`remove_key`], [`set_correlation_id`]: keys on
 //!   every line, scoped to the invocation or the process. Outside an invocation (at init, in a
 //!   task spawned without `Invocation::scope`) `append_key` is an error
