@@ -128,14 +128,19 @@ fn handler_errors_are_logged_with_their_chain() {
 }
 
 /// An `Err` line: the error's type name (what Lambda reports as `errorType`), all the keys of
-/// the invocation with `xray_trace_id` last, and as `location` the handler's name — never a file
-/// of the toolkit (before: `powertools-logger/src/hook/mod.rs:107`).
+/// the invocation with `xray_trace_id` last, and as `location` the handler's own (relative), else
+/// its name — never a file of the toolkit (before: `powertools-logger/src/hook/mod.rs:107`).
 #[test]
 fn an_err_line_names_its_type_and_the_handler_and_has_every_key() {
     let (logger, sink) = logger(&[("POWERTOOLS_SERVICE_NAME", "payment")]);
     let result = invoke_in(
         logger,
-        |hook| InvocationLayer::new().handler_name("charge").hook(hook),
+        |hook| {
+            InvocationLayer::new()
+                .handler_name("charge")
+                .handler_location("/home/builder/orders/src/bin/charge.rs:26")
+                .hook(hook)
+        },
         context("req-1"),
         json!({}),
         |_e| async {
@@ -153,7 +158,10 @@ fn an_err_line_names_its_type_and_the_handler_and_has_every_key() {
         line["exception"],
         "could not save\ncaused by: could not save\ncaused by: card expired"
     );
-    assert_eq!(line["location"], "charge");
+    assert_eq!(
+        line["location"], "orders/src/bin/charge.rs:26",
+        "the handler's own"
+    );
     assert_eq!(line["service"], "payment");
     assert_eq!(line["order_id"], "o-1");
     assert_eq!(
@@ -162,7 +170,7 @@ fn an_err_line_names_its_type_and_the_handler_and_has_every_key() {
     );
     assert_eq!(keys(raw).last().unwrap(), "xray_trace_id");
 
-    // A string error: `Error`, as Lambda reports it; the handler's default name.
+    // A string error: `Error`, as Lambda reports it. Without the handler's location, its name.
     let (plain, sink) = common::logger(&[]);
     let _ = invoke(plain, json!({}), |_e| async {
         Err::<Value, Error>("plain failure".into())

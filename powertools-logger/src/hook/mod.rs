@@ -37,14 +37,15 @@ const TARGET: &str = "powertools_logger";
 ///
 /// | the handler | `message` | `exception` | `exception_name` | `location` |
 /// |---|---|---|---|---|
-/// | returned `Err` | the error's `Display` text | that text, then `\ncaused by: <source>` for each error of its `source()` chain (also in `exception_chain`, one string each) | the error's type name (`Declined`; `Error` for a string), what Lambda reports as `errorType` | the handler's name |
+/// | returned `Err` | the error's `Display` text | that text, then `\ncaused by: <source>` for each error of its `source()` chain (also in `exception_chain`, one string each) | the error's type name (`Declined`; `Error` for a string), what Lambda reports as `errorType` | the handler's location (`src/main.rs:26`, [`InvocationLayer::handler_location`](powertools_core::layer::InvocationLayer::handler_location), which the attribute sets), else its name |
 /// | panicked | `handler panicked: <message>` | the panic message | `Panic` ([`PANIC_ERROR_TYPE`]) | where it panicked (`src/main.rs:26:9`) |
 /// | is about to time out | `the invocation is about to time out after N ms (M ms left); spans still open: a, b` | the same | `Timeout` | the handler's name |
 ///
 /// A timeout line also has `elapsed_ms`, `remaining_ms` and `open_spans` (the names of the spans
-/// still open, outermost first). An `Err` carries no source location: its line names the
-/// handler (as the invocation layer calls it: the attribute's function name, `handler` by
-/// default) instead, never a file of the toolkit. The line is never held in the log buffer.
+/// still open, outermost first). An error value carries no source location: without the
+/// handler's location, an `Err`'s (and a timeout's) line names the handler (as the invocation
+/// layer calls it: the attribute's function name, `handler` by default) — never a file of the
+/// toolkit. The line is never held in the log buffer.
 ///
 /// `lambda_runtime` logs its own ERROR line about a failed invocation (target
 /// `lambda_runtime::layers::panic`); the logger's layer leaves it out when this hook wrote the
@@ -85,7 +86,8 @@ struct Failure<'a> {
     exception: &'a str,
     name: &'a str,
     sources: &'a [String],
-    /// Where it happened, when known (a panic's location); else the handler's name.
+    /// Where it happened, when known (a panic's location, the handler's for an `Err`); else the
+    /// handler's name.
     location: Option<&'a str>,
     /// `,"key":value` members with the line's fields, and their names.
     fields: &'a [u8],
@@ -182,7 +184,8 @@ impl InvocationHook for LoggerHook {
         }
     }
 
-    /// Takes note of the handler's name (the `location` of an `Err`'s line); offers no span.
+    /// Takes note of the handler's name (the `location` of a failure line when nothing more
+    /// precise is known); offers no span.
     fn handler_span(&self, invocation: &Invocation, handler_name: &str) -> Option<tracing::Span> {
         InvocationLogState::of(invocation).set_handler_name(handler_name);
         None
@@ -203,7 +206,7 @@ impl InvocationHook for LoggerHook {
                         exception: &exception,
                         name: &report.type_name,
                         sources: &report.sources,
-                        location: None,
+                        location: report.location.as_deref(),
                         fields: &[],
                         field_names: &[],
                     },
