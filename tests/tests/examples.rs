@@ -222,7 +222,7 @@ fn check_api_logs(
     } else {
         let panicked = logs
             .iter()
-            .find(|l| l["exception_name"] == "panic")
+            .find(|l| l["exception_name"] == "Panic")
             .expect("the panic is logged");
         assert_eq!(panicked["level"], "ERROR");
     }

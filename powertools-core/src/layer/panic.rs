@@ -12,6 +12,19 @@ use crate::Invocation;
 
 static INSTALL: Once = Once::new();
 
+thread_local! {
+    /// Set while the toolkit tries something that may panic and handles the panic itself.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without printing it: `None` if it panicked.
+pub(crate) fn quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
+    QUIET.with(|q| q.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f)).ok();
+    QUIET.with(|q| q.set(false));
+    result
+}
+
 /// Where a panic in an invocation's scope happened, kept in that invocation's extensions (never
 /// per thread: a worker thread serves many invocations, and a payload resumed with
 /// `resume_unwind` runs no panic hook).
@@ -43,7 +56,7 @@ pub(crate) fn install_location_hook() {
                 }
             })
             .is_some();
-            if !in_invocation {
+            if !in_invocation && !QUIET.with(std::cell::Cell::get) {
                 previous(info);
             }
         }));

@@ -103,7 +103,10 @@ fn listen_for_terminate() {
         };
         runtime.spawn(async {
             use tokio::signal::unix::{SignalKind, signal};
-            let Ok(mut terms) = signal(SignalKind::terminate()) else {
+            // A runtime built without its IO driver cannot listen for signals (tokio panics):
+            // then the watchdog works on deadlines only.
+            let Some(Ok(mut terms)) = super::panic::quietly(|| signal(SignalKind::terminate()))
+            else {
                 return;
             };
             if terms.recv().await.is_none() {
