@@ -106,26 +106,29 @@ pub(crate) fn write_i64(out: &mut Vec<u8>, value: i64) {
 
 /// Appends an unsigned integer.
 pub(crate) fn write_u64(out: &mut Vec<u8>, value: u64) {
-    // Small integers (counts, mostly) are the commonest values: their digits are written in
-    // place, sparing the call a variable-length copy makes.
-    if value < 10_000 {
-        let len = if value < 10 {
-            1
-        } else if value < 100 {
-            2
-        } else if value < 1000 {
-            3
+    // Small integers (counts, mostly) are the commonest values: written from a table of digit
+    // pairs, sparing the general formatter's setup and copy.
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+                                2021222324252627282930313233343536373839\
+                                4041424344454647484950515253545556575859\
+                                6061626364656667686970717273747576777879\
+                                8081828384858687888990919293949596979899";
+    let pair = |n: u64| {
+        let i = 2 * n as usize;
+        [PAIRS[i], PAIRS[i + 1]]
+    };
+    if value < 10 {
+        out.push(b'0' + value as u8);
+    } else if value < 100 {
+        out.extend_from_slice(&pair(value));
+    } else if value < 10_000 {
+        let (high, low) = (value / 100, value % 100);
+        if high < 10 {
+            out.push(b'0' + high as u8);
         } else {
-            4
-        };
-        let start = out.len();
-        out.extend_from_slice(&[b'0'; 4]);
-        out.truncate(start + len);
-        let mut rest = value;
-        for digit in out[start..].iter_mut().rev() {
-            *digit = b'0' + (rest % 10) as u8;
-            rest /= 10;
+            out.extend_from_slice(&pair(high));
         }
+        out.extend_from_slice(&pair(low));
     } else {
         out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }

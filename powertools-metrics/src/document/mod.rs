@@ -121,16 +121,16 @@ impl MetricEntry {
     }
 
     /// Makes this (spare) entry hold `name` with no values but `value`, re-rendering its JSON
-    /// only if the name changes. Whether its definition (name, unit, resolution) changed.
+    /// only if the name changes (`same_name`: it holds `name` already). Whether its definition (name, unit, resolution) changed.
     fn reuse(
         &mut self,
+        same_name: bool,
         fingerprint: u64,
         name: &str,
         unit: Unit,
         resolution: Resolution,
         value: f64,
     ) -> bool {
-        let same_name = self.fingerprint == fingerprint && self.name == name;
         if !same_name {
             self.fingerprint = fingerprint;
             self.name.clear();
@@ -496,13 +496,24 @@ impl Document {
                 });
             }
         };
-        rules::check_metric_name(name).map_err(Box::new)?;
-        if let Some(existing) = self.existing_kind(base, name, KeyKind::Metric) {
-            return Err(Box::new(collision_error(name, existing, KeyKind::Metric)));
-        }
         let fp = fingerprint(name);
+        // The spare entry at this place held the same name in an earlier document of the same
+        // `Metrics` (an invocation recording what the previous one did): the name was checked
+        // then, against the same base. Only this document's own keys are left to check.
+        let same_as_spare = self
+            .entries
+            .get(self.len)
+            .is_some_and(|spare| spare.fingerprint == fp && spare.name == name);
+        let checked_before =
+            same_as_spare && self.dimensions.is_empty() && self.metadata.is_empty();
+        if !checked_before {
+            rules::check_metric_name(name).map_err(Box::new)?;
+            if let Some(existing) = self.existing_kind(base, name, KeyKind::Metric) {
+                return Err(Box::new(collision_error(name, existing, KeyKind::Metric)));
+            }
+        }
         let same_definition = if let Some(spare) = self.entries.get_mut(self.len) {
-            !spare.reuse(fp, name, unit, resolution, value)
+            !spare.reuse(same_as_spare, fp, name, unit, resolution, value)
         } else {
             self.entries
                 .push(MetricEntry::new(fp, name, unit, resolution, value));
