@@ -99,6 +99,10 @@ mod tests {
         assert!(run.result.is_err());
         assert_eq!(run.metric_values("Requests"), vec![1.0], "flushed on Err");
         assert!(run.metric_values("Greetings").is_empty());
-        assert_eq!(run.subsegment("## handler").unwrap()["error"], true);
+        assert_eq!(
+            run.subsegment("## handler").unwrap()["fault"],
+            true,
+            "a failed invocation is a fault"
+        );
     }
 }
