@@ -125,12 +125,47 @@ pub fn render(location: &str, message: &str) -> String {
 pub fn render_at(level: &str, location: &str, message: &str) -> String {
     let timestamp = Timestamp::now();
     let timestamp = timestamp.as_str_buf();
-    let mut line = line(level, location, message, timestamp.as_str());
+    let context = context_members();
+    let mut line = line(level, location, message, timestamp.as_str(), &context);
     if line.len() > MAX_LINE_BYTES {
-        line = shortened_line(level, location, message, timestamp.as_str());
+        line = shortened_line(level, location, message, timestamp.as_str(), &context);
     }
     line.push('\n');
     line
+}
+
+/// The keys after `timestamp`, as a Powertools line has them: `service`, and inside an
+/// invocation its Lambda keys and request id, with `xray_trace_id` last.
+fn context_members() -> String {
+    let mut members = String::new();
+    let mut push = |key: &str, json: String| {
+        members.push_str(",\"");
+        members.push_str(key);
+        members.push_str("\":");
+        members.push_str(&json);
+    };
+    let string = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    push(
+        "service",
+        string(&crate::PowertoolsConfig::global().powertools.service_name),
+    );
+    crate::Invocation::with_current(|invocation| {
+        let c = invocation.context();
+        push("cold_start", c.is_cold_start().to_string());
+        push("function_name", string(c.function_name()));
+        if let Some(memory) = c.memory_size_mb() {
+            push("function_memory_size", memory.to_string());
+        }
+        push("function_arn", string(c.function_arn()));
+        push("function_request_id", string(c.request_id()));
+        if let Some(tenant) = c.tenant_id() {
+            push("tenant_id", string(tenant));
+        }
+        if let Some(trace) = c.xray_trace_id() {
+            push("xray_trace_id", string(trace));
+        }
+    });
+    members
 }
 
 fn first_time(key: &str) -> bool {
@@ -145,8 +180,8 @@ fn write(line: &str) {
     let _ = out.flush();
 }
 
-/// `{"level":…,"location":…,"message":…,"timestamp":…}`, without a newline.
-fn line(level: &str, location: &str, message: &str, timestamp: &str) -> String {
+/// `{"level":…,"location":…,"message":…,"timestamp":…` then `context`, without a newline.
+fn line(level: &str, location: &str, message: &str, timestamp: &str, context: &str) -> String {
     let mut line = String::with_capacity(64 + location.len() + message.len());
     for (i, (key, value)) in [
         ("level", level),
@@ -164,20 +199,27 @@ fn line(level: &str, location: &str, message: &str, timestamp: &str) -> String {
         // Serializing a `str` cannot fail.
         line.push_str(&serde_json::to_string(value).unwrap_or_default());
     }
+    line.push_str(context);
     line.push('}');
     line
 }
 
 /// The line with `message` (and, when it alone is too long, `location`) shortened to fit.
 #[cold]
-fn shortened_line(level: &str, location: &str, message: &str, timestamp: &str) -> String {
-    let room = MAX_LINE_BYTES.saturating_sub(line(level, "", "", timestamp).len());
+fn shortened_line(
+    level: &str,
+    location: &str,
+    message: &str,
+    timestamp: &str,
+    context: &str,
+) -> String {
+    let room = MAX_LINE_BYTES.saturating_sub(line(level, "", "", timestamp, context).len());
     let (location_len, message_len) = (escaped_len(location), escaped_len(message));
     // The location keeps what it needs up to half the room, more when the message is short.
     let location_budget = location_len.min((room / 2).max(room.saturating_sub(message_len)));
     let location = shorten(location, location_budget);
     let message = shorten(message, room.saturating_sub(escaped_len(&location)));
-    line(level, &location, &message, timestamp)
+    line(level, &location, &message, timestamp, context)
 }
 
 /// How many bytes `c` takes in a JSON string once escaped (as `serde_json` escapes).
@@ -230,6 +272,32 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["message"], "lost \"lines\"\n");
         assert_eq!(render("a", "b").split('"').nth(3), Some("WARN"));
+    }
+
+    #[test]
+    fn a_warning_inside_an_invocation_carries_its_keys_with_the_trace_id_last() {
+        let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        let context = crate::InvocationContext::for_test("req-7", "orders")
+            .with_trace_header(header.parse().ok())
+            .with_cold_start(true);
+        let line = crate::Invocation::new(context)
+            .sync_scope(|| render_at("WARN", "powertools_metrics", "dropped"));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["function_request_id"], "req-7");
+        assert_eq!(v["function_name"], "orders");
+        assert_eq!(v["cold_start"], true);
+        assert!(v["service"].is_string());
+        let keys: Vec<&str> = line
+            .split("\",\"")
+            .filter_map(|part| part.split("\":").next())
+            .collect();
+        assert_eq!(keys.last(), Some(&"xray_trace_id"), "{line}");
+        assert_eq!(v["xray_trace_id"], "1-5759e988-bd862e3fe1be46a994272793");
+        // Outside an invocation: the service only.
+        let outside: serde_json::Value =
+            serde_json::from_str(&render_at("WARN", "x", "y")).unwrap();
+        assert!(outside.get("function_request_id").is_none());
+        assert!(outside["service"].is_string());
     }
 
     fn marker(text: &str) -> (&str, usize) {

@@ -3,8 +3,6 @@
 
 use std::io::Write;
 
-use powertools_core::Timestamp;
-
 const LOCATION: &str = "powertools_metrics";
 
 /// One warning line.
@@ -19,15 +17,7 @@ pub(crate) fn warn_once(key: &str, message: &str) {
 
 /// One error line (`"level":"ERROR"`), for an error the invocation hook cannot return.
 pub(crate) fn error(message: &str) {
-    let timestamp = Timestamp::now();
-    let mut line = serde_json::json!({
-        "level": "ERROR",
-        "location": LOCATION,
-        "message": message,
-        "timestamp": timestamp.as_str_buf().as_str(),
-    })
-    .to_string();
-    line.push('\n');
+    let line = powertools_core::warning::render_at("ERROR", LOCATION, message);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(line.as_bytes());
     let _ = out.flush();
