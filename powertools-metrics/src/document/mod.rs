@@ -272,6 +272,10 @@ pub(crate) struct Document {
     /// Open-addressing index of the metrics by name: `entries[slot - 1]`, 0 for an empty slot
     /// (empty below [`INDEXED_FROM`] metrics).
     index: Vec<u16>,
+    /// A spare entry may hold the name of another entry: one was given a new name since the
+    /// entries last were all metrics (which have distinct names). While clear, a spare entry
+    /// holding the name being recorded shows that no metric of the document has that name.
+    spares_renamed: bool,
     pub(crate) buffer: Vec<u8>,
 }
 
@@ -300,6 +304,9 @@ impl Document {
     /// Forgets the metrics, keeping dimensions, metadata and timestamp (after a document was
     /// written because it was full).
     pub(crate) fn clear_metrics(&mut self) {
+        if self.len == self.entries.len() {
+            self.spares_renamed = false;
+        }
         self.len = 0;
         // Kept (cleared) once a document needed one: it is reused for documents alike.
         if !self.index.is_empty() {
@@ -469,7 +476,22 @@ impl Document {
                 value,
             }));
         }
-        let slot = match self.find(name) {
+        let fp = fingerprint(name);
+        // The spare entry at this place held the same name in an earlier document of the same
+        // `Metrics` (an invocation recording what the previous one did).
+        let same_as_spare = self
+            .entries
+            .get(self.len)
+            .is_some_and(|spare| spare.fingerprint == fp && spare.name == name);
+        // Without an index and with distinct names in all entries, that spare's name is none
+        // of the metrics': no need to look for it.
+        let known_new = same_as_spare && self.index.is_empty() && !self.spares_renamed;
+        let found = if known_new {
+            Err(usize::MAX)
+        } else {
+            self.find(name)
+        };
+        let slot = match found {
             Err(slot) => slot,
             Ok(i) => {
                 let entry = &mut self.entries[i];
@@ -496,14 +518,8 @@ impl Document {
                 });
             }
         };
-        let fp = fingerprint(name);
-        // The spare entry at this place held the same name in an earlier document of the same
-        // `Metrics` (an invocation recording what the previous one did): the name was checked
-        // then, against the same base. Only this document's own keys are left to check.
-        let same_as_spare = self
-            .entries
-            .get(self.len)
-            .is_some_and(|spare| spare.fingerprint == fp && spare.name == name);
+        // A spare entry holding the same name: the name was checked when it was recorded then,
+        // against the same base. Only this document's own keys are left to check.
         let checked_before =
             same_as_spare && self.dimensions.is_empty() && self.metadata.is_empty();
         if !checked_before {
@@ -511,6 +527,9 @@ impl Document {
             if let Some(existing) = self.existing_kind(base, name, KeyKind::Metric) {
                 return Err(Box::new(collision_error(name, existing, KeyKind::Metric)));
             }
+        }
+        if !same_as_spare && self.len + 1 < self.entries.len() {
+            self.spares_renamed = true;
         }
         let same_definition = if let Some(spare) = self.entries.get_mut(self.len) {
             !spare.reuse(same_as_spare, fp, name, unit, resolution, value)

@@ -455,3 +455,36 @@ fn metrics_after_a_full_document_have_their_own_definitions() {
     assert_eq!(v["M1"], 3);
     assert!(v.get("M0").is_none());
 }
+
+#[test]
+fn a_spare_entry_renamed_in_a_reused_document_finds_its_metric() {
+    let b = base();
+    let mut d = Document::default();
+    for name in ["A", "B", "C"] {
+        add(&mut d, &b, name, 1.0).unwrap();
+    }
+    d.reset();
+    // "C" takes the first entry, whose spare neighbours still hold "B" and "C".
+    add(&mut d, &b, "C", 1.0).unwrap();
+    add(&mut d, &b, "B", 2.0).unwrap();
+    add(&mut d, &b, "C", 3.0).unwrap();
+    let v = render(&mut d, &b);
+    assert_eq!(v["C"], serde_json::json!([1, 3]));
+    assert_eq!(v["B"], serde_json::json!(2));
+    assert_eq!(
+        v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Once every entry holds a metric again, spare names are distinct again.
+    add(&mut d, &b, "A", 4.0).unwrap();
+    d.reset();
+    for (i, name) in ["C", "B", "A"].into_iter().enumerate() {
+        add(&mut d, &b, name, i as f64).unwrap();
+    }
+    add(&mut d, &b, "A", 9.0).unwrap();
+    let v = render(&mut d, &b);
+    assert_eq!(v["A"], serde_json::json!([2, 9]));
+}
