@@ -82,7 +82,50 @@ fn needs_escape(bytes: &[u8]) -> bool {
 
 /// Appends a finite number: integral values below 2^53 as integers (`1`, not `1.0`), others in
 /// the shortest form that reads back exactly.
+#[inline]
 pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) {
+    // The commonest values (counts) are small non-negative integers: `-0.0` passes too and is
+    // written `0`, as the general path writes it.
+    #[allow(clippy::float_cmp)] // exactness is the point: is the value an integer?
+    if (0.0..10_000.0).contains(&value) && f64::from(value as u16) == value {
+        write_small(out, value as u16);
+        return;
+    }
+    write_f64_general(out, value);
+}
+
+/// Appends an integer below 10,000.
+#[inline]
+fn write_small(out: &mut Vec<u8>, value: u16) {
+    if value < 10 {
+        out.push(b'0' + value as u8);
+    } else if value < 100 {
+        out.extend_from_slice(&digit_pair(value));
+    } else {
+        let (high, low) = (value / 100, value % 100);
+        if high < 10 {
+            out.push(b'0' + high as u8);
+        } else {
+            out.extend_from_slice(&digit_pair(high));
+        }
+        out.extend_from_slice(&digit_pair(low));
+    }
+}
+
+/// The two digits of `n` (below 100).
+fn digit_pair(n: u16) -> [u8; 2] {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+                                2021222324252627282930313233343536373839\
+                                4041424344454647484950515253545556575859\
+                                6061626364656667686970717273747576777879\
+                                8081828384858687888990919293949596979899";
+    let i = 2 * usize::from(n);
+    [PAIRS[i], PAIRS[i + 1]]
+}
+
+/// [`write_f64`] for any other value, kept out of line.
+#[inline(never)]
+fn write_f64_general(out: &mut Vec<u8>, value: f64) {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     #[allow(clippy::float_cmp)] // exactness is the point: is the value an integer?
     let integral = value.abs() < EXACT && (value as i64) as f64 == value;
@@ -108,27 +151,8 @@ pub(crate) fn write_i64(out: &mut Vec<u8>, value: i64) {
 pub(crate) fn write_u64(out: &mut Vec<u8>, value: u64) {
     // Small integers (counts, mostly) are the commonest values: written from a table of digit
     // pairs, sparing the general formatter's setup and copy.
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-                                2021222324252627282930313233343536373839\
-                                4041424344454647484950515253545556575859\
-                                6061626364656667686970717273747576777879\
-                                8081828384858687888990919293949596979899";
-    let pair = |n: u64| {
-        let i = 2 * n as usize;
-        [PAIRS[i], PAIRS[i + 1]]
-    };
-    if value < 10 {
-        out.push(b'0' + value as u8);
-    } else if value < 100 {
-        out.extend_from_slice(&pair(value));
-    } else if value < 10_000 {
-        let (high, low) = (value / 100, value % 100);
-        if high < 10 {
-            out.push(b'0' + high as u8);
-        } else {
-            out.extend_from_slice(&pair(high));
-        }
-        out.extend_from_slice(&pair(low));
+    if value < 10_000 {
+        write_small(out, value as u16);
     } else {
         out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
@@ -208,6 +232,26 @@ mod tests {
             let mut out = Vec::new();
             write_u64(&mut out, v);
             assert_eq!(out, v.to_string().as_bytes(), "{v}");
+        }
+    }
+
+    #[test]
+    fn small_integers_are_written_like_other_numbers() {
+        let mut cases: Vec<f64> = (-200..12_000).map(f64::from).collect();
+        cases.extend([
+            -0.0,
+            0.5,
+            9_999.5,
+            9_999.999_999_999,
+            1e-300,
+            10_000.0,
+            65_536.0,
+        ]);
+        for v in cases {
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            write_f64(&mut fast, v);
+            write_f64_general(&mut general, v);
+            assert_eq!(fast, general, "{v}");
         }
     }
 
