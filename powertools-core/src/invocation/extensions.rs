@@ -34,6 +34,7 @@ pub struct Extensions {
 
 impl Extensions {
     /// The value of type `T`, if one was inserted.
+    #[inline]
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
         let id = TypeId::of::<T>();
         for slot in &self.slots {
@@ -50,7 +51,18 @@ impl Extensions {
     ///
     /// Returns `None` only if all slots are taken by other types (more than 8 distinct types,
     /// which the toolkit never does).
+    #[inline]
     pub fn try_get_or_init<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Option<&T> {
+        // Read without initialising first: the value is nearly always there already.
+        if let Some(value) = self.get::<T>() {
+            return Some(value);
+        }
+        self.init_slow(init)
+    }
+
+    /// [`Extensions::try_get_or_init`] where no value of type `T` was found.
+    #[inline(never)]
+    fn init_slow<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Option<&T> {
         let id = TypeId::of::<T>();
         let mut init = Some(init);
         for slot in &self.slots {

@@ -98,16 +98,24 @@ struct Documents {
 
 impl Documents {
     /// The document of `shared`, made from its pool if it has none yet.
+    #[inline]
     fn get_or_insert(&mut self, shared: &Arc<Shared>) -> &mut Document {
-        if self
-            .first
-            .as_ref()
-            .is_none_or(|(first, _)| Arc::ptr_eq(first, shared))
-        {
-            return &mut self
-                .first
-                .get_or_insert_with(|| (shared.clone(), shared.pooled()))
-                .1;
+        let is_first = matches!(&self.first, Some((first, _)) if Arc::ptr_eq(first, shared));
+        if is_first {
+            match &mut self.first {
+                Some((_, document)) => document,
+                None => unreachable!("checked just above"),
+            }
+        } else {
+            self.insert_or_other(shared)
+        }
+    }
+
+    /// [`Documents::get_or_insert`] for a first document to make, or another than the first.
+    #[inline(never)]
+    fn insert_or_other(&mut self, shared: &Arc<Shared>) -> &mut Document {
+        if self.first.is_none() {
+            return &mut self.first.insert((shared.clone(), shared.pooled())).1;
         }
         let i = if let Some(i) = self
             .others
