@@ -199,6 +199,7 @@ const INDEX_SLOTS: usize = 256;
 /// The number of metrics from which a document looks names up in an index rather than by
 /// fingerprint.
 const INDEXED_FROM: usize = 16;
+const _: () = assert!(INDEXED_FROM < MAX_METRICS_PER_DOCUMENT);
 
 /// A hash of the whole name (a fingerprint compares only its first bytes).
 fn name_hash(name: &str) -> usize {
@@ -458,7 +459,57 @@ impl Document {
 
     /// [`Document::record`] with the error boxed: the result fits in a register, which keeps
     /// recording (a call through a closure and a lock) from copying a large `Result` around.
+    #[inline]
     pub(crate) fn record_boxed(
+        &mut self,
+        base: &Base,
+        recording: &Recording<'_>,
+    ) -> Result<Fill, Box<MetricsError>> {
+        match self.record_as_before(recording) {
+            Some(fill) => Ok(fill),
+            None => self.record_general(base, recording),
+        }
+    }
+
+    /// The commonest recording, done inline: a new metric that the spare entry at its place
+    /// held before (with a spare name distinct from the metrics', no dimensions or metadata of
+    /// the document's own to collide with, no index to update). `None` for any other.
+    #[inline]
+    fn record_as_before(&mut self, recording: &Recording<'_>) -> Option<Fill> {
+        let Recording {
+            name,
+            unit,
+            resolution,
+            value,
+            ..
+        } = *recording;
+        if self.spares_renamed
+            || self.len + 1 >= INDEXED_FROM
+            || !self.index.is_empty()
+            || !self.dimensions.is_empty()
+            || !self.metadata.is_empty()
+            || !value.is_finite()
+        {
+            return None;
+        }
+        let fp = fingerprint(name);
+        let spare = self.entries.get_mut(self.len)?;
+        if spare.fingerprint != fp || spare.name != name {
+            return None;
+        }
+        if spare.reuse(true, fp, name, unit, resolution, value) {
+            self.defined = self.defined.min(self.len);
+        }
+        self.len += 1;
+        self.recorded = true;
+        self.ever_recorded = true;
+        // Below `INDEXED_FROM` metrics, so below `MAX_METRICS_PER_DOCUMENT`.
+        Some(Fill::Open)
+    }
+
+    /// [`Document::record_boxed`] for any recording.
+    #[inline(never)]
+    fn record_general(
         &mut self,
         base: &Base,
         recording: &Recording<'_>,
