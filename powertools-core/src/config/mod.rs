@@ -6,7 +6,7 @@
 
 mod value;
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 pub use value::{EnvValueError, InitializationType, LogLevel, ParseLogLevelError, parse_bool};
 
@@ -104,19 +104,28 @@ pub struct PowertoolsConfig {
     pub powertools: PowertoolsSettings,
 }
 
-static GLOBAL: LazyLock<PowertoolsConfig> = LazyLock::new(|| {
-    let (config, warnings) = PowertoolsConfig::from_lookup(|k| std::env::var(k).ok());
-    for w in &warnings {
-        crate::warning::warn("powertools_core", &format!("{w}; keeping the default"));
-    }
-    config
-});
+static GLOBAL: OnceLock<PowertoolsConfig> = OnceLock::new();
 
 impl PowertoolsConfig {
     /// The process's configuration, read from the environment on first use; each bad value
     /// writes one warning line, then.
     pub fn global() -> &'static PowertoolsConfig {
-        &GLOBAL
+        if let Some(config) = GLOBAL.get() {
+            return config;
+        }
+        let (config, warnings) = PowertoolsConfig::from_lookup(|k| std::env::var(k).ok());
+        let mut stored = false;
+        let config = GLOBAL.get_or_init(|| {
+            stored = true;
+            config
+        });
+        // Written once the configuration is in place: a warning line reads it (its `service`).
+        if stored {
+            for w in &warnings {
+                crate::warning::warn("powertools_core", &format!("{w}; keeping the default"));
+            }
+        }
+        config
     }
 
     /// Parses the configuration from any variable lookup, returning the warnings instead of
