@@ -15,6 +15,9 @@
 //! - `opentelemetry` (feature `opentelemetry`): X-Ray ids and propagation for the OpenTelemetry
 //!   API, and `Tracer::otel_processor`, which sends OpenTelemetry spans as subsegments of the
 //!   same trace.
+//! - `aws_sdk` (feature `aws-sdk`): [`XrayInterceptor`](aws_sdk::XrayInterceptor), added once to
+//!   an AWS SDK client's config: one `aws` subsegment per operation and the trace header on its
+//!   requests.
 //!
 //! Nothing is built or sent for an invocation with `Sampled=0` or without a trace header, when
 //! `POWERTOOLS_TRACE_DISABLED` is true, or outside Lambda.
@@ -36,6 +39,8 @@
 //!
 //! [`InvocationHook`]: powertools_core::layer::InvocationHook
 
+#[cfg(feature = "aws-sdk")]
+pub mod aws_sdk;
 mod current;
 mod daemon_address;
 mod document;

@@ -100,6 +100,19 @@ impl Cause {
         }
     }
 
+    /// One exception with an optional type and message (span fields `exception.*`).
+    pub(crate) fn from_recorded_parts(kind: Option<String>, message: Option<String>) -> Self {
+        Self {
+            exceptions: vec![Exception {
+                id: SubsegmentId::random(),
+                message,
+                kind,
+                cause: None,
+                location: None,
+            }],
+        }
+    }
+
     /// Exceptions recorded by instrumentation, each a type and a message (both optional), in
     /// the order given.
     #[cfg(feature = "opentelemetry")]

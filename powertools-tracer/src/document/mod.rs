@@ -203,6 +203,21 @@ impl Subsegment {
         self.namespace = Some(Namespace::Aws);
     }
 
+    /// Sets the type (`kind`) or the message of the cause's single exception, creating it.
+    pub(crate) fn set_cause_part(&mut self, kind: bool, text: &str) {
+        let cause = self
+            .cause
+            .get_or_insert_with(|| Cause::from_recorded_parts(None, None));
+        if let Some(e) = cause.exceptions.first_mut() {
+            let text = Some(cut_chars(text, 4096));
+            if kind {
+                e.kind = text;
+            } else {
+                e.message = text;
+            }
+        }
+    }
+
     /// Sets an HTTP response status, flagging 4xx as error (429 also throttle) and 5xx as fault.
     pub(crate) fn set_http_status(&mut self, status: u64) {
         self.http.status = Some(status);
@@ -281,7 +296,12 @@ impl Subsegment {
                     out.push(b',');
                 }
                 json::key(out, k);
-                json::string(out, v);
+                // `retries` is a number in X-Ray's schema.
+                if *k == "retries" && !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    out.extend_from_slice(v.as_bytes());
+                } else {
+                    json::string(out, v);
+                }
             }
             out.push(b'}');
         }

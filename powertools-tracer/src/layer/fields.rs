@@ -12,7 +12,9 @@
 //! | `http.client_ip` / `client.address` | `http.request.client_ip` |
 //! | `http.status_code` / `http.response.status_code` | `http.response.status`; 4xx error, 429 throttle, 5xx fault |
 //! | `http.response.content_length` | `http.response.content_length` |
-//! | `aws.operation`, `aws.region`, `aws.request_id`, `aws.table_name`, `aws.queue_url`, `aws.account_id` | the `aws` object, namespace `aws` |
+//! | `aws.operation`, `aws.region`, `aws.request_id`, `aws.retries`, `aws.table_name`, `aws.queue_url`, `aws.account_id` | the `aws` object, namespace `aws` |
+//! | `exception.type`, `exception.message` | the `cause`: one exception (flags come from the status or `xray.fault`) |
+//! | `xray.fault = true` | flags the subsegment `fault` (a call that got no response) |
 //! | any other field | metadata under the service's namespace |
 
 use std::borrow::Cow;
@@ -114,10 +116,11 @@ impl FieldVisitor<'_> {
 }
 
 /// The `aws.*` fields and the key each sets in the `aws` object.
-const AWS_FIELDS: [(&str, &str); 6] = [
+const AWS_FIELDS: [(&str, &str); 7] = [
     ("aws.operation", "operation"),
     ("aws.region", "region"),
     ("aws.request_id", "request_id"),
+    ("aws.retries", "retries"),
     ("aws.table_name", "table_name"),
     ("aws.queue_url", "queue_url"),
     ("aws.account_id", "account_id"),
@@ -145,6 +148,16 @@ pub(crate) fn apply_field(sub: &mut Subsegment, name: Cow<'static, str>, value: 
         "http.status_code" | "http.response.status_code" => {
             if let Some(status) = value.as_u64() {
                 sub.set_http_status(status);
+            }
+        }
+        "exception.type" | "exception.message" => {
+            if let Some(s) = value.as_str() {
+                sub.set_cause_part(name.as_ref() == "exception.type", s);
+            }
+        }
+        "xray.fault" => {
+            if matches!(value, Value::Bool(true)) {
+                sub.fault = true;
             }
         }
         "http.response.content_length" | "http.content_length" => {

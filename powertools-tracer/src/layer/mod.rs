@@ -38,6 +38,10 @@ use span_state::{SpanSubsegment, any_traced_span_open, finish_span};
 /// level filter whatever its setting.
 pub const HANDLER_TARGET: &str = "powertools_tracer::handler";
 
+/// The target of the span the AWS SDK interceptor (feature `aws-sdk`) opens for each SDK
+/// operation; it passes the level filter whatever its setting.
+pub const AWS_SDK_TARGET: &str = "powertools_tracer::aws_sdk";
+
 /// Turns spans inside traced invocations into X-Ray subsegments. Made by [`Tracer::layer`].
 ///
 /// ```
@@ -78,7 +82,8 @@ where
         }
         let meta = attrs.metadata();
         let is_handler = meta.target() == HANDLER_TARGET;
-        if !is_handler && *meta.level() > self.level {
+        // The handler's span and the AWS SDK interceptor's pass whatever the level filter.
+        if !is_handler && *meta.level() > self.level && meta.target() != AWS_SDK_TARGET {
             return;
         }
         // `Some(None)`: inside an invocation that is not traced (unsampled, no header).
