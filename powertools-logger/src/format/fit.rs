@@ -314,6 +314,16 @@ fn plan_with(total: usize, max: usize, members: &[Member], dropped: Option<&[boo
         };
     }
     let mut excess = total.saturating_sub(max);
+    // The largest values first: a context value longer than every other value (a huge
+    // correlation id) gives way before they do, down to the longest of them.
+    let longest_other = members
+        .iter()
+        .enumerate()
+        .filter(|&(i, m)| !m.is_context && plan.budgets[i] != Budget::Drop)
+        .map(|(_, m)| m.value_len())
+        .max()
+        .unwrap_or(0);
+    excess = plan.shorten(members, true, excess, LONG_CONTEXT_VALUE.max(longest_other));
     excess = plan.shorten(members, false, excess, 0);
     // A context value that is long (a correlation id taken from the event) is shortened before
     // any key is left out; the usual ones (a request id, an ARN) are kept whole.
@@ -690,6 +700,24 @@ mod tests {
         }
         let (_, v) = fit(&Value::Object(map), 1_000);
         assert!(v["message"].as_str().unwrap().starts_with("…[left out "));
+    }
+
+    #[test]
+    fn a_huge_context_value_gives_way_before_a_short_message() {
+        let line = json!({
+            "level": "INFO",
+            "message": "\r\n{\"service\":\"forged\"}",
+            "correlation_id": "\u{10000}".repeat(80_000),
+        });
+        let (_, kept) = fit(&line, 262_118);
+        assert_eq!(
+            kept["message"], line["message"],
+            "the short message stays whole"
+        );
+        assert_shortened(
+            &kept["correlation_id"],
+            line["correlation_id"].as_str().unwrap(),
+        );
     }
 
     #[test]
