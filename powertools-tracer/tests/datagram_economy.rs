@@ -25,6 +25,10 @@ impl Emitter for Counting {
     fn emit(&self, datagram: &[u8]) {
         self.sent.fetch_add(1, Ordering::Relaxed);
         self.udp.emit(datagram);
+        // Paced so that the test's receiver keeps up on a loaded machine: what is checked is
+        // what the tracer sends, not the kernel's socket buffer (a burst of a few hundred 30 KB
+        // datagrams can overflow it while the receiving thread waits for a core).
+        std::thread::sleep(std::time::Duration::from_micros(300));
     }
 }
 
