@@ -43,6 +43,7 @@ pub(crate) struct TracerConfig {
     pub(crate) capture_response: bool,
     pub(crate) capture_error: bool,
     pub(crate) level: LevelFilter,
+    pub(crate) dependency_spans: bool,
     pub(crate) emitter: Arc<dyn Emitter>,
 }
 
@@ -87,6 +88,7 @@ impl fmt::Debug for Tracer {
             .field("capture_response", &self.config.capture_response)
             .field("capture_error", &self.config.capture_error)
             .field("level", &self.config.level)
+            .field("dependency_spans", &self.config.dependency_spans)
             .finish_non_exhaustive()
     }
 }
@@ -95,7 +97,8 @@ impl fmt::Debug for Tracer {
 ///
 /// Defaults: service from `POWERTOOLS_SERVICE_NAME`; enabled when running in Lambda and
 /// `POWERTOOLS_TRACE_DISABLED` is not true; response and error capture from
-/// `POWERTOOLS_TRACER_CAPTURE_RESPONSE` / `_CAPTURE_ERROR` (true); spans at INFO and above;
+/// `POWERTOOLS_TRACER_CAPTURE_RESPONSE` / `_CAPTURE_ERROR` (true); spans at INFO and above,
+/// other crates' spans ([`DEPENDENCY_TARGETS`](crate::layer::DEPENDENCY_TARGETS)) left out;
 /// UDP to `AWS_XRAY_DAEMON_ADDRESS` (`127.0.0.1:2000`).
 pub struct TracerBuilder {
     enabled: bool,
@@ -103,6 +106,7 @@ pub struct TracerBuilder {
     capture_response: bool,
     capture_error: bool,
     level: LevelFilter,
+    dependency_spans: bool,
     daemon_address: DaemonAddress,
     emitter: Option<Arc<dyn Emitter>>,
 }
@@ -138,6 +142,7 @@ impl TracerBuilder {
             capture_response: config.powertools.tracer_capture_response,
             capture_error: config.powertools.tracer_capture_error,
             level: LevelFilter::INFO,
+            dependency_spans: false,
             daemon_address,
             emitter: None,
         }
@@ -174,6 +179,29 @@ impl TracerBuilder {
         self
     }
 
+    /// Whether the spans of the crates a function runs on (hyper, h2, tower, rustls, reqwest,
+    /// the AWS SDK's internals, `lambda_runtime`: the
+    /// [`DEPENDENCY_TARGETS`](crate::layer::DEPENDENCY_TARGETS)) become subsegments too, when
+    /// their level passes [`level`](Self::level). Default off: they are left out whatever the
+    /// level, at the cost of a few prefix comparisons each, and what they enclose hangs under
+    /// the nearest traced span around them (an AWS SDK call's `aws` subsegment under the span
+    /// that made the call).
+    ///
+    /// ```
+    /// use powertools_tracer::Tracer;
+    ///
+    /// // hyper's and the AWS SDK's DEBUG spans as subsegments too, when debugging.
+    /// let tracer = Tracer::builder()
+    ///     .level(tracing::Level::DEBUG)
+    ///     .trace_dependency_spans(true)
+    ///     .build();
+    /// # drop(tracer);
+    /// ```
+    pub fn trace_dependency_spans(mut self, trace: bool) -> Self {
+        self.dependency_spans = trace;
+        self
+    }
+
     /// The daemon's address, for the default UDP emitter.
     pub fn daemon_address(mut self, address: DaemonAddress) -> Self {
         self.daemon_address = address;
@@ -200,6 +228,7 @@ impl TracerBuilder {
                 capture_response: self.capture_response,
                 capture_error: self.capture_error,
                 level: self.level,
+                dependency_spans: self.dependency_spans,
                 emitter,
             }),
         }

@@ -238,6 +238,55 @@ async fn the_subsegment_is_sent_whatever_the_tracer_level() {
     assert_eq!(subs[0].1["name"], "DynamoDB");
 }
 
+/// One GetItem inside the user's span `load order`, with the tracer at DEBUG: every
+/// subsegment as (parent id, name, id).
+async fn get_item_at_debug(trace_dependency_spans: bool) -> Vec<(String, String, String)> {
+    use tracing::Instrument;
+    let mock = Mock::start(|n, _| item_found(n));
+    let client = client(&mock.url);
+    let h = harness(|b| {
+        b.level(tracing::Level::DEBUG)
+            .trace_dependency_spans(trace_dependency_spans)
+    });
+    h.invoke(Some(&header("1")), json!({}), move |_| {
+        let client = client.clone();
+        async move { get_order(&client).await }.instrument(tracing::info_span!("load order"))
+    })
+    .await
+    .unwrap();
+    flatten(&h.documents())
+        .into_iter()
+        .map(|(parent, s)| {
+            (
+                parent,
+                s["name"].as_str().unwrap().to_owned(),
+                s["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn at_debug_the_aws_subsegment_hangs_under_the_users_span_not_the_sdks() {
+    let subs = get_item_at_debug(false).await;
+    let names: Vec<_> = subs.iter().map(|(_, n, _)| n.as_str()).collect();
+    assert_eq!(names, ["## handler", "load order", "DynamoDB"], "{subs:#?}");
+    assert_eq!(subs[2].0, subs[1].2, "{subs:#?}");
+}
+
+#[tokio::test]
+async fn trace_dependency_spans_brings_the_sdks_spans_back() {
+    let subs = get_item_at_debug(true).await;
+    let dynamodb = subs.iter().find(|(_, n, _)| n == "DynamoDB").expect("aws");
+    let user = subs
+        .iter()
+        .find(|(_, n, _)| n == "load order")
+        .expect("user");
+    assert!(subs.len() > 3, "{subs:#?}");
+    // The SDK's own spans enclose the interceptor's.
+    assert_ne!(dynamodb.0, user.2, "{subs:#?}");
+}
+
 #[tokio::test]
 async fn a_4xx_is_an_error_with_the_sdk_error_as_cause() {
     let mock = Mock::start(|_, _| {

@@ -295,6 +295,64 @@ async fn debug_level_filter_traces_debug_spans() {
     assert_eq!(names, ["## handler", "chatty"]);
 }
 
+/// Spans of other crates inside a user span, at DEBUG: (parent id, name) of what is sent.
+async fn dependency_spans(trace_them: bool) -> Vec<(String, String, String)> {
+    let h = harness(|b| {
+        b.level(tracing::Level::DEBUG)
+            .trace_dependency_spans(trace_them)
+    });
+    h.invoke(Some(&header("1")), json!({}), |_| async {
+        tracing::info_span!("load order").in_scope(|| {
+            tracing::span!(
+                target: "aws_smithy_runtime::client::orchestrator",
+                tracing::Level::DEBUG,
+                "try_op"
+            )
+            .in_scope(|| {
+                tracing::span!(target: "hyper::client", tracing::Level::DEBUG, "connect")
+                    .in_scope(|| tracing::debug_span!("inner").in_scope(|| {}));
+            });
+        });
+        Ok(json!(null))
+    })
+    .await
+    .unwrap();
+    flatten(&h.documents())
+        .into_iter()
+        .map(|(parent, s)| {
+            (
+                parent,
+                s["name"].as_str().unwrap().to_owned(),
+                s["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn other_crates_spans_are_left_out_at_debug_and_what_they_enclose_hangs_above() {
+    let subs = dependency_spans(false).await;
+    let names: Vec<_> = subs.iter().map(|(_, n, _)| n.as_str()).collect();
+    assert_eq!(names, ["## handler", "load order", "inner"], "{subs:?}");
+    // `inner` hangs under the user's span, not under hyper's or the SDK's.
+    assert_eq!(subs[2].0, subs[1].2);
+    assert_eq!(subs[1].0, subs[0].2);
+}
+
+#[tokio::test]
+async fn trace_dependency_spans_turns_other_crates_spans_into_subsegments() {
+    let subs = dependency_spans(true).await;
+    let names: Vec<_> = subs.iter().map(|(_, n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["## handler", "load order", "try_op", "connect", "inner"],
+        "{subs:?}"
+    );
+    for i in 1..subs.len() {
+        assert_eq!(subs[i].0, subs[i - 1].2, "{subs:?}");
+    }
+}
+
 #[tokio::test]
 async fn annotations_metadata_and_errors_on_the_current_subsegment() {
     use powertools_tracer::{AnnotationError, put_annotation, put_metadata, put_metadata_in};

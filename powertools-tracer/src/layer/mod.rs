@@ -5,7 +5,10 @@
 //! [`Invocation`] scope, or a traced parent span), its level passes the tracer's filter (INFO
 //! and above by default) and it does not carry `xray.skip = true`. Its parent is the nearest
 //! traced ancestor span or, for the top one, the function's segment (the trace header's
-//! `Parent`). Fields map to subsegment data as the [`fields`] table says. An ERROR event inside
+//! `Parent`). Spans of the libraries a function runs on ([`DEPENDENCY_TARGETS`]: hyper, h2,
+//! tower, rustls, reqwest, the AWS SDK's internals, `lambda_runtime` …) are left out whatever
+//! the level, unless [`TracerBuilder::trace_dependency_spans`] asks for them: a span inside
+//! one hangs under the nearest traced span around it. Fields map to subsegment data as the [`fields`] table says. An ERROR event inside
 //! a traced span flags it `error` with the event's message as its cause (as
 //! `#[instrument(err)]` emits).
 //!
@@ -42,6 +45,47 @@ pub const HANDLER_TARGET: &str = "powertools_tracer::handler";
 /// operation; it passes the level filter whatever its setting.
 pub const AWS_SDK_TARGET: &str = "powertools_tracer::aws_sdk";
 
+/// The target prefixes of the spans the tracer leaves out unless
+/// [`TracerBuilder::trace_dependency_spans`] is on: the HTTP, TLS and runtime crates under a
+/// function and the AWS SDK's own spans (`invoke`, `try_op`, `try_attempt` …). The SDK
+/// operation's `aws` subsegment comes from the interceptor's span ([`AWS_SDK_TARGET`]).
+///
+/// A prefix matches the target that equals it or continues it with `::` or `_` (`hyper`
+/// matches `hyper::client` and `hyper_util`, not `hyperloop`); one ending with `_` matches
+/// any continuation (`aws_sdk_` matches every `aws_sdk_*` crate).
+///
+/// [`TracerBuilder::trace_dependency_spans`]: crate::TracerBuilder::trace_dependency_spans
+pub const DEPENDENCY_TARGETS: &[&str] = &[
+    "hyper",
+    "h2",
+    "h3",
+    "tower",
+    "rustls",
+    "tokio_rustls",
+    "hyper_rustls",
+    "reqwest",
+    "aws_smithy_",
+    "aws_sdk_",
+    "aws_config",
+    "aws_runtime",
+    "aws_sigv4",
+    "aws_credential_types",
+    "lambda_runtime",
+    "lambda_http",
+];
+
+/// Whether `target` belongs to one of the [`DEPENDENCY_TARGETS`].
+pub(crate) fn is_dependency_target(target: &str) -> bool {
+    DEPENDENCY_TARGETS.iter().any(|prefix| {
+        target.strip_prefix(prefix).is_some_and(|rest| {
+            prefix.ends_with('_')
+                || rest.is_empty()
+                || rest.starts_with("::")
+                || rest.starts_with('_')
+        })
+    })
+}
+
 /// Turns spans inside traced invocations into X-Ray subsegments. Made by [`Tracer::layer`].
 ///
 /// ```
@@ -60,6 +104,7 @@ pub struct XrayLayer {
     tracer: Tracer,
     enabled: bool,
     level: tracing::level_filters::LevelFilter,
+    dependency_spans: bool,
 }
 
 impl XrayLayer {
@@ -67,6 +112,7 @@ impl XrayLayer {
         Self {
             enabled: tracer.config.enabled,
             level: tracer.config.level,
+            dependency_spans: tracer.config.dependency_spans,
             tracer,
         }
     }
@@ -84,6 +130,10 @@ where
         let is_handler = meta.target() == HANDLER_TARGET;
         // The handler's span and the AWS SDK interceptor's pass whatever the level filter.
         if !is_handler && *meta.level() > self.level && meta.target() != AWS_SDK_TARGET {
+            return;
+        }
+        // Other crates' spans: out before any look-up (a few prefix comparisons).
+        if !self.dependency_spans && is_dependency_target(meta.target()) {
             return;
         }
         // `Some(None)`: inside an invocation that is not traced (unsampled, no header).
@@ -179,6 +229,43 @@ where
         }
         if let Some(span) = ctx.span(&id) {
             finish_span(&span);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_dependency_target;
+
+    #[test]
+    fn dependency_targets_match_at_crate_boundaries() {
+        for target in [
+            "hyper",
+            "hyper::client::connect",
+            "hyper_util::client::legacy",
+            "h2::proto",
+            "tower::buffer",
+            "tower_http::trace",
+            "rustls::conn",
+            "reqwest::connect",
+            "aws_smithy_runtime::client::orchestrator",
+            "aws_smithy_runtime_api::client",
+            "aws_sdk_dynamodb::operation::get_item",
+            "aws_config::imds",
+            "lambda_runtime::layers",
+            "lambda_runtime_api_client",
+        ] {
+            assert!(is_dependency_target(target), "{target}");
+        }
+        for target in [
+            "orders",
+            "hyperloop",
+            "towers::build",
+            "h2o",
+            super::HANDLER_TARGET,
+            super::AWS_SDK_TARGET,
+        ] {
+            assert!(!is_dependency_target(target), "{target}");
         }
     }
 }
