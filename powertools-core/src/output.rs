@@ -48,6 +48,35 @@ pub fn kept_level(at_least: &'static str) -> &'static str {
     }
 }
 
+/// How many bytes `c` takes inside a JSON string once escaped (as `serde_json` escapes).
+pub fn escaped_char_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+        c if (c as u32) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// The length in bytes of the longest beginning of `text`, cut between characters, whose escaped
+/// JSON form takes at most `budget` bytes: where a value shortened to fit a line is cut.
+///
+/// ```
+/// use powertools_core::output::escaped_prefix_len;
+/// assert_eq!(escaped_prefix_len("abc", 2), 2);
+/// assert_eq!(escaped_prefix_len("a\"b", 2), 1, "the quote takes two bytes escaped");
+/// assert_eq!(escaped_prefix_len("é", 1), 0, "never inside a character");
+/// ```
+pub fn escaped_prefix_len(text: &str, budget: usize) -> usize {
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        used += escaped_char_len(c);
+        if used > budget {
+            return i;
+        }
+    }
+    text.len()
+}
+
 /// The filter level named by a value of `AWS_LAMBDA_LOG_LEVEL`, when it is above `INFO`.
 pub(crate) fn filter_level_of(value: &str) -> Option<&'static str> {
     match value.trim().to_ascii_uppercase().as_str() {

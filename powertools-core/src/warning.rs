@@ -222,17 +222,8 @@ fn shortened_line(
     line(level, &location, &message, timestamp, context)
 }
 
-/// How many bytes `c` takes in a JSON string once escaped (as `serde_json` escapes).
-fn escaped_char_len(c: char) -> usize {
-    match c {
-        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
-        c if (c as u32) < 0x20 => 6,
-        c => c.len_utf8(),
-    }
-}
-
 fn escaped_len(text: &str) -> usize {
-    text.chars().map(escaped_char_len).sum()
+    text.chars().map(crate::output::escaped_char_len).sum()
 }
 
 /// `text`, or its longest beginning (cut between characters) followed by
@@ -243,16 +234,7 @@ fn shorten(text: &str, budget: usize) -> String {
     }
     let marker_room = format!("\u{2026}[truncated {} bytes]", text.len()).len();
     let avail = budget.saturating_sub(marker_room);
-    let mut used = 0;
-    let mut end = 0;
-    for (i, c) in text.char_indices() {
-        let len = escaped_char_len(c);
-        if used + len > avail {
-            break;
-        }
-        used += len;
-        end = i + c.len_utf8();
-    }
+    let end = crate::output::escaped_prefix_len(text, avail);
     format!(
         "{}\u{2026}[truncated {} bytes]",
         &text[..end],

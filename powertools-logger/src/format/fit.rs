@@ -29,22 +29,16 @@ use std::ops::Range;
 
 use super::json;
 
-/// The context keys: shortened only when shortening every other value is not enough.
-const CONTEXT_KEYS: [&str; 13] = [
-    "level",
-    "location",
-    "timestamp",
-    "service",
-    "sampling_rate",
-    "cold_start",
-    "function_name",
-    "function_memory_size",
-    "function_arn",
-    "function_request_id",
-    "correlation_id",
-    "xray_trace_id",
-    "tenant_id",
-];
+/// Whether `key` is a context key (a reserved key other than the message and the error's):
+/// shortened only when shortening every other value is not enough.
+fn is_context_key(key: &[u8]) -> bool {
+    !matches!(
+        key,
+        b"message" | b"exception" | b"exception_name" | b"exception_chain"
+    ) && super::reserved::RESERVED_KEYS
+        .iter()
+        .any(|k| k.as_bytes() == key)
+}
 
 /// Context values longer than this (JSON text) are shortened, down to it, before keys are left
 /// out; the Lambda keys are far shorter.
@@ -121,14 +115,7 @@ fn floor(len: usize) -> usize {
     2 + marker_len(len)
 }
 
-/// How many bytes of a JSON string body `c` takes once escaped (as [`json::escape_into`] does).
-fn escaped_char_len(c: char) -> usize {
-    match c {
-        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
-        c if (c as u32) < 0x20 => 6,
-        c => c.len_utf8(),
-    }
-}
+use powertools_core::output::{escaped_char_len, escaped_prefix_len};
 
 /// Appends `text` as a JSON string of at most `budget` bytes (quotes included) ending with `note`:
 /// whole when it fits, else its longest beginning (cut between characters) that leaves room for
@@ -151,16 +138,7 @@ fn write_shortened(out: &mut Vec<u8>, text: &str, budget: usize, note: &str) {
         json::escape_into(out, text);
     } else {
         let avail = room.saturating_sub(marker_len(text.len()));
-        let mut used = 0usize;
-        let mut end = 0usize;
-        for (i, c) in text.char_indices() {
-            let len = escaped_char_len(c);
-            if used + len > avail {
-                break;
-            }
-            used += len;
-            end = i + c.len_utf8();
-        }
+        let end = escaped_prefix_len(text, avail);
         json::escape_into(out, &text[..end]);
         write_marker(out, text.len() - end);
     }
@@ -486,7 +464,7 @@ fn scan_object(text: &[u8]) -> Option<Vec<Member>> {
             value: value_start..pos,
             is_message: key == b"message",
             is_level: key == b"level",
-            is_context: CONTEXT_KEYS.iter().any(|k| k.as_bytes() == key),
+            is_context: is_context_key(key),
         });
         pos = skip_ws(text, pos);
         match text.get(pos) {
